@@ -1,0 +1,219 @@
+//! The `age` backend: one standard age file per secret under `<vault>/blobs/`,
+//! encrypted to the vault's X25519 recipient.
+//!
+//! Writing needs only the recipient (no passphrase); reading needs the identity.
+//! Each blob is a plain age file: `age -d -i identity.txt blobs/<name>.age` reads it.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::{Backend, BackendError, EntryName, Result};
+use crate::fsutil;
+use crate::secret::{secret_bytes, SecretBytes};
+
+pub struct AgeBackend {
+    dir: PathBuf,
+    recipient: age::x25519::Recipient,
+    identity: Option<Arc<age::x25519::Identity>>,
+}
+
+/// Bytes kept as they are in a blob's file name; everything else is `%XX`.
+fn keep(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-'
+}
+
+/// `main/openai:default` -> `main%2Fopenai%3Adefault.age`. Reversible, portable to
+/// Windows (no `:`), and readable enough to tell which profile a blob holds.
+pub fn blob_file_name(name: &EntryName) -> String {
+    let mut out = String::with_capacity(name.as_str().len() + 8);
+    for &b in name.as_str().as_bytes() {
+        if keep(b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out.push_str(".age");
+    out
+}
+
+/// The inverse of [`blob_file_name`]; `None` for files that are not blobs.
+pub fn entry_from_file_name(file: &str) -> Option<EntryName> {
+    let stem = file.strip_suffix(".age")?;
+    let bytes = stem.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    EntryName::new(&String::from_utf8(out).ok()?).ok()
+}
+
+fn io_err(path: &Path, e: impl std::fmt::Display) -> BackendError {
+    BackendError::Io {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    }
+}
+
+impl AgeBackend {
+    /// A backend writing to `dir` (created 0700 on first write).
+    pub fn new(dir: PathBuf, recipient: age::x25519::Recipient) -> AgeBackend {
+        AgeBackend {
+            dir,
+            recipient,
+            identity: None,
+        }
+    }
+
+    /// The same backend, able to read.
+    pub fn with_identity(mut self, identity: Arc<age::x25519::Identity>) -> AgeBackend {
+        self.identity = Some(identity);
+        self
+    }
+
+    pub fn blob_path(&self, name: &EntryName) -> PathBuf {
+        self.dir.join(blob_file_name(name))
+    }
+
+    /// Encrypt `value` to `recipient` as a binary age file.
+    pub fn encrypt(recipient: &age::x25519::Recipient, value: &[u8]) -> Result<Vec<u8>> {
+        age::encrypt(recipient, value)
+            .map_err(|e| BackendError::Other(format!("age encryption failed: {e}")))
+    }
+}
+
+impl Backend for AgeBackend {
+    fn kind(&self) -> &'static str {
+        "age"
+    }
+
+    fn describe(&self) -> String {
+        format!("age files in {}", self.dir.display())
+    }
+
+    fn set(&self, name: &EntryName, value: &[u8]) -> Result<()> {
+        fsutil::ensure_private_dir(&self.dir).map_err(|e| BackendError::Io {
+            path: self.dir.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        let blob = Self::encrypt(&self.recipient, value)?;
+        let path = self.blob_path(name);
+        fsutil::write_atomic(&path, &blob).map_err(|e| BackendError::Io {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })
+    }
+
+    fn get(&self, name: &EntryName) -> Result<Option<SecretBytes>> {
+        let identity = self.identity.as_ref().ok_or(BackendError::Locked)?;
+        let path = self.blob_path(name);
+        let blob = match fsutil::read_private(&path) {
+            Ok(Some(b)) => b,
+            Ok(None) => return Ok(None),
+            Err(e) => return Err(io_err(&path, e)),
+        };
+        match age::decrypt(identity.as_ref(), &blob) {
+            Ok(plain) => Ok(Some(secret_bytes(plain))),
+            Err(e) => Err(BackendError::Corrupt {
+                name: name.to_string(),
+                reason: format!(
+                    "{} could not be decrypted with this vault's identity ({e}); restore it from a backup or paste the credential again",
+                    path.display()
+                ),
+            }),
+        }
+    }
+
+    fn contains(&self, name: &EntryName) -> Result<bool> {
+        let path = self.blob_path(name);
+        match fs::symlink_metadata(&path) {
+            Ok(m) => Ok(m.is_file()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(io_err(&path, e)),
+        }
+    }
+
+    fn delete(&self, name: &EntryName) -> Result<bool> {
+        let path = self.blob_path(name);
+        match fs::remove_file(&path) {
+            Ok(()) => {
+                if let Ok(d) = fs::File::open(&self.dir) {
+                    let _ = d.sync_all();
+                }
+                Ok(true)
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(io_err(&path, e)),
+        }
+    }
+
+    fn list(&self) -> Result<Vec<EntryName>> {
+        let rd = match fs::read_dir(&self.dir) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(vec![]),
+            Err(e) => return Err(io_err(&self.dir, e)),
+        };
+        let mut names: Vec<EntryName> = rd
+            .flatten()
+            .filter_map(|e| e.file_name().to_str().and_then(entry_from_file_name))
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_round_trip() {
+        for s in ["main/openai:default", "env/X", "a#b", "x.y_z-w", "A/B:C"] {
+            let n = EntryName::new(s).unwrap();
+            let f = blob_file_name(&n);
+            assert!(!f.contains('/') && !f.contains(':'), "{f}");
+            assert_eq!(entry_from_file_name(&f), Some(n));
+        }
+        assert_eq!(entry_from_file_name("notes.txt"), None);
+        assert_eq!(entry_from_file_name("bad%zz.age"), None);
+    }
+
+    #[test]
+    fn locked_backend_refuses_reads_but_writes() {
+        let d = tempfile::tempdir().unwrap();
+        let id = age::x25519::Identity::generate();
+        let b = AgeBackend::new(d.path().join("blobs"), id.to_public());
+        let n = EntryName::new("main/a:b").unwrap();
+        b.set(&n, b"v").unwrap();
+        assert!(b.contains(&n).unwrap());
+        assert!(matches!(b.get(&n), Err(BackendError::Locked)));
+    }
+
+    #[test]
+    fn blob_from_another_vault_is_reported_with_its_name() {
+        let d = tempfile::tempdir().unwrap();
+        let ours = age::x25519::Identity::generate();
+        let theirs = age::x25519::Identity::generate();
+        let n = EntryName::new("main/anthropic:default").unwrap();
+        let other = AgeBackend::new(d.path().join("blobs"), theirs.to_public());
+        other.set(&n, b"sk-test-value-123").unwrap();
+        let b = AgeBackend::new(d.path().join("blobs"), ours.to_public())
+            .with_identity(Arc::new(ours));
+        let err = match b.get(&n) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("a foreign blob must not decrypt"),
+        };
+        assert!(err.contains("main/anthropic:default"), "{err}");
+        assert!(!err.contains("sk-test-value-123"), "{err}");
+    }
+}

@@ -1,0 +1,14 @@
+//! clawvault: an encrypted secrets vault for OpenClaw.
+//!
+//! OpenClaw keeps model-provider credentials in `auth-profiles.json`. clawvault keeps
+//! the profile metadata there, in OpenClaw's own format, and moves the token
+//! material into a vault ([`vault`]) whose secrets live in a [`backend`]: age files
+//! or the OS keychain. OpenClaw gets them back through its exec SecretRef protocol.
+//!
+//! The library never touches the terminal; the CLI lives in `src/cli/`.
+
+pub mod backend;
+pub mod fsutil;
+pub mod paths;
+pub mod secret;
+pub mod vault;
