@@ -7,8 +7,14 @@
 //!
 //! The library never touches the terminal; the CLI lives in `src/cli/`.
 
+pub mod auth;
 pub mod backend;
+pub mod error;
 pub mod fsutil;
 pub mod paths;
+pub mod profiles;
 pub mod secret;
+pub mod unlock;
 pub mod vault;
+
+pub use error::{Error, Result};

@@ -1,0 +1,273 @@
+//! The operations behind `clawvault models auth ...` and `models status`.
+//!
+//! Ordering rule for every mutation: the vault changes before a reference to it is
+//! written, and a reference is removed before its secret is deleted. A crash at any
+//! point leaves either the old state, or a secret in the vault with no reference yet
+//! (re-run converges): never a reference to nothing, never a secret in neither place.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::backend::EntryName;
+use crate::error::{Error, Result};
+use crate::fsutil;
+use crate::paths::AgentTarget;
+use crate::profiles::{Material, ProfileDoc, ProfileType, SecretRef};
+use crate::vault::Vault;
+
+/// The exec provider alias clawvault registers in OpenClaw, and owns refs under.
+pub const REF_PROVIDER: &str = "clawvault";
+
+/// Whether `r` is a reference clawvault serves.
+pub fn is_our_ref(r: &SecretRef) -> bool {
+    r.source == "exec" && r.provider == REF_PROVIDER
+}
+
+/// Check a profile id: `<provider>:<name>` and usable in an exec id.
+pub fn validate_profile_id(agent: &str, id: &str) -> Result<EntryName> {
+    if !id.contains(':') {
+        return Err(Error::Usage(format!(
+            "profile id {id:?} must look like <provider>:<name>, e.g. anthropic:default"
+        )));
+    }
+    EntryName::for_profile(agent, id).map_err(|e| {
+        Error::Usage(format!(
+            "profile id {id:?} cannot be referenced by OpenClaw: {e}"
+        ))
+    })
+}
+
+/// Check a provider id (it becomes part of profile ids and env lookups).
+pub fn validate_provider(p: &str) -> Result<()> {
+    let ok = !p.is_empty()
+        && p.len() <= 64
+        && p.as_bytes()[0].is_ascii_alphanumeric()
+        && p.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_' || b == b'.'
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Usage(format!(
+            "provider {p:?} is not valid: use lowercase letters, digits, '-', '_' and '.'"
+        )))
+    }
+}
+
+/// Parse `365d`, `12h`, `30m`, `2w`, `90s`.
+pub fn parse_duration(s: &str) -> Result<Duration> {
+    let bad = || {
+        Error::Usage(format!(
+            "cannot read duration {s:?}: use a number and one of s, m, h, d, w (e.g. 365d, 12h)"
+        ))
+    };
+    let s = s.trim();
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?);
+    let n: u64 = num.parse().map_err(|_| bad())?;
+    let secs = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 7 * 86_400,
+        _ => return Err(bad()),
+    };
+    n.checked_mul(secs)
+        .filter(|&t| t > 0)
+        .map(Duration::from_secs)
+        .ok_or_else(bad)
+}
+
+/// Store `secret` for a profile and point the profile at it.
+pub fn store_profile_secret(
+    vault: &Vault,
+    agent: &AgentTarget,
+    profile_id: &str,
+    ty: ProfileType,
+    provider: &str,
+    secret: &[u8],
+    expires_ms: Option<u64>,
+) -> Result<()> {
+    validate_provider(provider)?;
+    let name = validate_profile_id(&agent.id, profile_id)?;
+    let path = agent.profiles_path();
+    // Fail early (before touching the vault) on a document we could not rewrite.
+    let existing = ProfileDoc::load(&path)?;
+    if let Some(p) = existing.get(profile_id) {
+        let pt = p.profile_type();
+        if pt != ty && pt != ProfileType::Other {
+            return Err(Error::Usage(format!(
+                "profile {profile_id} in {} is of type {}, not {}; log it out first or choose another --profile-id",
+                path.display(),
+                pt.as_str(),
+                ty.as_str()
+            )));
+        }
+    }
+    vault.backend()?.set(&name, secret)?;
+    fsutil::crash_point("paste:after-vault-set");
+    let r = SecretRef::exec(REF_PROVIDER, name.as_str());
+    ProfileDoc::modify(&path, |doc| {
+        doc.set_ref(profile_id, ty, provider, &r);
+        if ty == ProfileType::Token {
+            doc.set_profile_field(profile_id, "expires", expires_ms.map(Value::from));
+        }
+        Ok(((), true))
+    })?;
+    Ok(())
+}
+
+/// What `logout` did.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogoutReport {
+    pub profile_id: String,
+    pub secret_deleted: bool,
+}
+
+/// Remove a profile, drop it from `order`, then delete its secret from the vault.
+pub fn logout(
+    vault: Option<&Vault>,
+    agent: &AgentTarget,
+    profile_id: &str,
+) -> Result<LogoutReport> {
+    let path = agent.profiles_path();
+    let removed = ProfileDoc::modify(&path, |doc| {
+        let r = doc.get(profile_id).map(|p| p.material()).ok_or_else(|| {
+            crate::profiles::ProfileError::NoSuchProfile {
+                path: path.clone(),
+                id: profile_id.to_string(),
+            }
+        })?;
+        doc.remove_profile(profile_id);
+        Ok((r, true))
+    })?;
+    fsutil::crash_point("logout:after-profile-write");
+    let mut secret_deleted = false;
+    if let Material::Ref(r) = removed {
+        if is_our_ref(&r) {
+            if let (Some(v), Ok(name)) = (vault, EntryName::new(&r.id)) {
+                secret_deleted = v.backend()?.delete(&name)?;
+            }
+        }
+    }
+    Ok(LogoutReport {
+        profile_id: profile_id.to_string(),
+        secret_deleted,
+    })
+}
+
+/// OpenClaw's per-profile status words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Ok,
+    Expiring,
+    Expired,
+    Missing,
+    Static,
+}
+
+/// Expiring means 24 h or less left.
+pub const EXPIRING_WITHIN_MS: i64 = 24 * 3600 * 1000;
+
+/// One row of `models status --json` / `list --json`. Never holds material.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileStatus {
+    pub profile_id: String,
+    pub provider: String,
+    #[serde(rename = "type")]
+    pub ty: &'static str,
+    pub status: Status,
+    pub storage: String,
+    pub expires: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+/// Status of every profile, checked without decrypting anything.
+pub fn status(doc: &ProfileDoc, vault: Option<&Vault>, now_ms: i64) -> Result<Vec<ProfileStatus>> {
+    let backend = match vault {
+        Some(v) => Some(v.backend()?),
+        None => None,
+    };
+    let mut out = Vec::with_capacity(doc.len());
+    for p in doc.profiles() {
+        let ty = p.profile_type();
+        let (present, storage) = match p.material() {
+            Material::Inline(_) | Material::OAuth => (true, "plaintext".to_string()),
+            Material::Missing => (false, "none".to_string()),
+            Material::Ref(r) if is_our_ref(&r) => match (backend, EntryName::new(&r.id)) {
+                (Some(b), Ok(name)) => (b.contains(&name)?, b.kind().to_string()),
+                _ => (false, format!("ref:{}:{}", r.source, r.provider)),
+            },
+            // Someone else's reference: we cannot check it, so we trust it.
+            Material::Ref(r) => (true, format!("ref:{}:{}", r.source, r.provider)),
+        };
+        let expires = p.expires();
+        let status = if !present {
+            Status::Missing
+        } else {
+            match (ty, expires) {
+                (ProfileType::ApiKey, _) | (ProfileType::Token, None) => Status::Static,
+                (_, Some(e)) if e <= now_ms => Status::Expired,
+                (_, Some(e)) if e - now_ms <= EXPIRING_WITHIN_MS => Status::Expiring,
+                (_, Some(_)) => Status::Ok,
+                (_, None) => Status::Static,
+            }
+        };
+        out.push(ProfileStatus {
+            profile_id: p.id.to_string(),
+            provider: p.provider(),
+            ty: ty.as_str(),
+            status,
+            storage,
+            expires,
+            email: p.email().map(str::to_string),
+        });
+    }
+    Ok(out)
+}
+
+/// `--check` exit code: 1 when any profile is expired or missing, 2 when one is
+/// expiring, else 0.
+pub fn check_exit_code(rows: &[ProfileStatus]) -> u8 {
+    if rows
+        .iter()
+        .any(|r| matches!(r.status, Status::Expired | Status::Missing))
+    {
+        1
+    } else if rows.iter().any(|r| r.status == Status::Expiring) {
+        2
+    } else {
+        0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("365d").unwrap().as_secs(), 365 * 86400);
+        assert_eq!(parse_duration("12h").unwrap().as_secs(), 43200);
+        assert_eq!(parse_duration("30m").unwrap().as_secs(), 1800);
+        assert_eq!(parse_duration("2w").unwrap().as_secs(), 14 * 86400);
+        for bad in ["", "d", "12", "12y", "-1d", "0d", "99999999999999999999d"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn profile_ids() {
+        assert!(validate_profile_id("main", "anthropic:default").is_ok());
+        assert!(validate_profile_id("main", "anthropic").is_err());
+        assert!(validate_profile_id("main", "openai:me@example.com").is_err());
+        assert!(validate_provider("openrouter").is_ok());
+        assert!(validate_provider("Open Router").is_err());
+    }
+}

@@ -1,0 +1,141 @@
+//! The command line. Parses arguments, builds a [`Ctx`], dispatches. Errors are
+//! printed in exactly one place, `main.rs`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use clawvault::paths::{AgentTarget, StateDir, StateDirSource};
+use clawvault::unlock::{self, UnlockOptions};
+use clawvault::vault::Vault;
+use clawvault::{Error, Result};
+
+mod models;
+mod prompt;
+mod vault_cmd;
+
+/// An encrypted secrets vault for OpenClaw.
+///
+/// Keeps profile metadata in OpenClaw's auth-profiles.json and the key and token
+/// material in age-encrypted files or the OS keychain. Secrets are never accepted as
+/// command-line arguments.
+#[derive(Debug, Parser)]
+#[command(
+    name = "clawvault",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command accepts, before or after the subcommand name.
+#[derive(Debug, Clone, Args)]
+pub struct Global {
+    /// OpenClaw state directory [default: $OPENCLAW_STATE_DIR, else ~/.openclaw]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// Vault directory [default: <state-dir>/vault]
+    #[arg(long, global = true, value_name = "DIR", env = "CLAWVAULT_DIR")]
+    pub vault: Option<PathBuf>,
+    /// Read the vault passphrase from this file (mode 0600; one trailing newline is stripped)
+    #[arg(long, global = true, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+    /// Read the vault passphrase from this inherited file descriptor
+    #[arg(long, global = true, value_name = "N")]
+    pub passphrase_fd: Option<i32>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a vault
+    Init(vault_cmd::InitArgs),
+    /// Change the vault passphrase (and optionally raise the Argon2id parameters)
+    Passwd(vault_cmd::PasswdArgs),
+    /// The vault's age identity, for recovery with the stock `age` CLI
+    #[command(subcommand)]
+    Identity(vault_cmd::IdentityCmd),
+    /// Model provider credentials, mirroring `openclaw models ...`
+    #[command(subcommand)]
+    Models(models::ModelsCmd),
+}
+
+/// Everything a command needs to find its files.
+pub struct Ctx {
+    pub global: Global,
+    pub state: StateDir,
+}
+
+impl Ctx {
+    fn new(global: Global) -> Result<Ctx> {
+        let state = StateDir::resolve(global.state_dir.as_deref()).ok_or_else(|| {
+            Error::Usage(
+                "cannot find the OpenClaw state directory: HOME is not set; pass --state-dir DIR or set OPENCLAW_STATE_DIR".into(),
+            )
+        })?;
+        if let StateDirSource::Legacy(name) = &state.source {
+            eprintln!(
+                "clawvault: ~/.openclaw does not exist; using the legacy state directory ~/{name}"
+            );
+        }
+        Ok(Ctx { global, state })
+    }
+
+    pub fn vault_dir(&self) -> PathBuf {
+        self.global
+            .vault
+            .clone()
+            .unwrap_or_else(|| self.state.default_vault_dir())
+    }
+
+    pub fn agent(&self, flag: Option<&str>) -> Result<AgentTarget> {
+        AgentTarget::resolve(&self.state, flag).map_err(Error::Usage)
+    }
+
+    pub fn unlock_options(&self) -> UnlockOptions {
+        UnlockOptions {
+            passphrase_file: self.global.passphrase_file.clone(),
+            passphrase_file_env: std::env::var_os("CLAWVAULT_PASSPHRASE_FILE")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
+            passphrase_fd: self.global.passphrase_fd,
+        }
+    }
+
+    /// Open the vault without unlocking it.
+    pub fn open_vault(&self) -> Result<Vault> {
+        Ok(Vault::open(&self.vault_dir())?)
+    }
+
+    /// Open the vault if one exists.
+    pub fn open_vault_if_exists(&self) -> Result<Option<Vault>> {
+        let dir = self.vault_dir();
+        if Vault::exists(&dir) {
+            Ok(Some(Vault::open(&dir)?))
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Open and unlock the vault for reading secrets.
+    pub fn unlocked_vault(&self) -> Result<Vault> {
+        let mut v = self.open_vault()?;
+        unlock::unlock(&mut v, &self.unlock_options(), &mut prompt::TtyPrompter)?;
+        Ok(v)
+    }
+}
+
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    let ctx = Ctx::new(cli.global)?;
+    match cli.command {
+        Command::Init(a) => vault_cmd::init(&ctx, a),
+        Command::Passwd(a) => vault_cmd::passwd(&ctx, a),
+        Command::Identity(c) => vault_cmd::identity(&ctx, c),
+        Command::Models(c) => models::run(&ctx, c),
+    }
+}

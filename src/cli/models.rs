@@ -1,0 +1,444 @@
+//! `clawvault models auth ...` and `clawvault models status`, mirroring OpenClaw.
+
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use serde_json::json;
+
+use clawvault::auth::{self, ProfileStatus};
+use clawvault::fsutil::now_ms;
+use clawvault::profiles::{ProfileDoc, ProfileType};
+use clawvault::{Error, Result};
+
+use super::{prompt, Ctx};
+
+#[derive(Debug, Subcommand)]
+pub enum ModelsCmd {
+    /// Manage auth profiles
+    Auth(AuthArgs),
+    /// Per-profile status: ok, expiring, expired, missing or static
+    Status(StatusArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AgentArg {
+    /// Agent id [default: from $OPENCLAW_AGENT_DIR, else main]
+    #[arg(long, value_name = "ID")]
+    pub agent: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AuthArgs {
+    /// Agent id for every subcommand [default: main]
+    #[arg(long, value_name = "ID")]
+    pub agent: Option<String>,
+    #[command(subcommand)]
+    pub cmd: AuthCmd,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuthCmd {
+    /// List profiles (never prints secret material)
+    List {
+        #[arg(long)]
+        provider: Option<String>,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        agent: AgentArg,
+    },
+    /// Store an API key (from a hidden prompt, or stdin when piped)
+    PasteApiKey {
+        #[arg(long)]
+        provider: String,
+        /// [default: <provider>:default]
+        #[arg(long)]
+        profile_id: Option<String>,
+        #[command(flatten)]
+        agent: AgentArg,
+    },
+    /// Store a token (from a hidden prompt, or stdin when piped)
+    PasteToken {
+        #[arg(long)]
+        provider: String,
+        /// [default: <provider>:manual]
+        #[arg(long)]
+        profile_id: Option<String>,
+        /// Lifetime, e.g. 365d, 12h, 30m, 2w; stored as an absolute `expires`
+        #[arg(long, value_name = "DURATION")]
+        expires_in: Option<String>,
+        #[command(flatten)]
+        agent: AgentArg,
+    },
+    /// Interactive token setup (needs a terminal)
+    SetupToken {
+        #[arg(long)]
+        provider: String,
+        /// [default: <provider>:default]
+        #[arg(long)]
+        profile_id: Option<String>,
+        #[arg(long, value_name = "DURATION")]
+        expires_in: Option<String>,
+        /// Do not ask for confirmation
+        #[arg(long)]
+        yes: bool,
+        #[command(flatten)]
+        agent: AgentArg,
+    },
+    /// Remove a profile, its secret, and every reference to it in `order`
+    Logout {
+        profile_id: String,
+        /// Do not ask for confirmation
+        #[arg(long)]
+        yes: bool,
+        #[command(flatten)]
+        agent: AgentArg,
+    },
+    /// The per-agent order override
+    #[command(subcommand)]
+    Order(OrderCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrderCmd {
+    Get {
+        #[arg(long)]
+        provider: String,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        agent: AgentArg,
+    },
+    Set {
+        #[arg(long)]
+        provider: String,
+        #[arg(required = true)]
+        ids: Vec<String>,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        agent: AgentArg,
+    },
+    Clear {
+        #[arg(long)]
+        provider: String,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        agent: AgentArg,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[arg(long)]
+    pub json: bool,
+    /// Exit 1 when a profile is expired or missing, 2 when one expires within 24 h
+    #[arg(long)]
+    pub check: bool,
+    #[command(flatten)]
+    pub agent: AgentArg,
+}
+
+pub fn run(ctx: &Ctx, cmd: ModelsCmd) -> Result<ExitCode> {
+    match cmd {
+        ModelsCmd::Status(a) => status(ctx, a),
+        ModelsCmd::Auth(a) => auth_cmd(ctx, a),
+    }
+}
+
+fn pick<'a>(outer: &'a Option<String>, inner: &'a AgentArg) -> Option<&'a str> {
+    inner.agent.as_deref().or(outer.as_deref())
+}
+
+fn expires_at(expires_in: Option<&str>) -> Result<Option<u64>> {
+    expires_in
+        .map(|s| auth::parse_duration(s).map(|d| now_ms() + d.as_millis() as u64))
+        .transpose()
+}
+
+fn paste(
+    ctx: &Ctx,
+    agent: Option<&str>,
+    provider: &str,
+    profile_id: Option<String>,
+    ty: ProfileType,
+    default_name: &str,
+    expires_in: Option<&str>,
+    interactive_only: bool,
+) -> Result<ExitCode> {
+    let agent = ctx.agent(agent)?;
+    auth::validate_provider(provider)?;
+    let id = profile_id.unwrap_or_else(|| format!("{provider}:{default_name}"));
+    auth::validate_profile_id(&agent.id, &id)?;
+    let expires = expires_at(expires_in)?;
+    let vault = ctx.open_vault()?;
+    if interactive_only && !prompt::stdin_is_tty() {
+        return Err(Error::Usage(
+            "setup-token needs a terminal; in scripts use `clawvault models auth paste-token` with the token on stdin".into(),
+        ));
+    }
+    let what = if ty == ProfileType::Token {
+        "token"
+    } else {
+        "API key"
+    };
+    let secret = prompt::read_secret(what)?;
+    auth::store_profile_secret(&vault, &agent, &id, ty, provider, &secret, expires)?;
+    eprintln!(
+        "stored {what} for {id} (agent {}) in the {} vault; {} now holds only a reference",
+        agent.id,
+        vault.manifest().backend.kind(),
+        agent.profiles_path().display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn auth_cmd(ctx: &Ctx, a: AuthArgs) -> Result<ExitCode> {
+    let outer = a.agent;
+    match a.cmd {
+        AuthCmd::List {
+            provider,
+            json,
+            agent,
+        } => {
+            let agent = ctx.agent(pick(&outer, &agent))?;
+            let doc = ProfileDoc::load(&agent.profiles_path())?;
+            let vault = ctx.open_vault_if_exists()?;
+            let mut rows = auth::status(&doc, vault.as_ref(), now_ms() as i64)?;
+            if let Some(p) = &provider {
+                rows.retain(|r| &r.provider == p);
+            }
+            if json {
+                print_json(&json!({ "agent": agent.id, "profiles": rows }));
+            } else {
+                print_table(&rows, false);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        AuthCmd::PasteApiKey {
+            provider,
+            profile_id,
+            agent,
+        } => paste(
+            ctx,
+            pick(&outer, &agent),
+            &provider,
+            profile_id,
+            ProfileType::ApiKey,
+            "default",
+            None,
+            false,
+        ),
+        AuthCmd::PasteToken {
+            provider,
+            profile_id,
+            expires_in,
+            agent,
+        } => paste(
+            ctx,
+            pick(&outer, &agent),
+            &provider,
+            profile_id,
+            ProfileType::Token,
+            "manual",
+            expires_in.as_deref(),
+            false,
+        ),
+        AuthCmd::SetupToken {
+            provider,
+            profile_id,
+            expires_in,
+            yes: _,
+            agent,
+        } => {
+            if !prompt::stdin_is_tty() {
+                return Err(Error::Usage(
+                    "setup-token needs a terminal; in scripts pipe the token to `clawvault models auth paste-token`".into(),
+                ));
+            }
+            if provider == "anthropic" {
+                eprintln!("Run `claude setup-token` in another terminal: it prints a long-lived token (sk-ant-oat01-...). Paste it below.");
+            } else {
+                eprintln!("Create a long-lived token in {provider}'s console and paste it below.");
+            }
+            paste(
+                ctx,
+                pick(&outer, &agent),
+                &provider,
+                profile_id,
+                ProfileType::Token,
+                "default",
+                expires_in.as_deref(),
+                true,
+            )
+        }
+        AuthCmd::Logout {
+            profile_id,
+            yes,
+            agent,
+        } => {
+            let agent = ctx.agent(pick(&outer, &agent))?;
+            if !yes {
+                if !prompt::stdin_is_tty() {
+                    return Err(Error::Usage(format!(
+                        "logout removes {profile_id} and its secret; pass --yes to confirm when no terminal is attached"
+                    )));
+                }
+                if !prompt::confirm(&format!("Remove {profile_id} and its stored secret?")) {
+                    eprintln!("nothing removed");
+                    return Ok(ExitCode::from(1));
+                }
+            }
+            let vault = ctx.open_vault_if_exists()?;
+            let r = auth::logout(vault.as_ref(), &agent, &profile_id)?;
+            eprintln!(
+                "removed {}{}",
+                r.profile_id,
+                if r.secret_deleted {
+                    " and its secret"
+                } else {
+                    ""
+                }
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        AuthCmd::Order(o) => order(ctx, &outer, o),
+    }
+}
+
+fn order(ctx: &Ctx, outer: &Option<String>, o: OrderCmd) -> Result<ExitCode> {
+    let (agent, provider, json) = match &o {
+        OrderCmd::Get {
+            agent,
+            provider,
+            json,
+        }
+        | OrderCmd::Set {
+            agent,
+            provider,
+            json,
+            ..
+        }
+        | OrderCmd::Clear {
+            agent,
+            provider,
+            json,
+        } => (agent, provider.clone(), *json),
+    };
+    let agent = ctx.agent(pick(outer, agent))?;
+    auth::validate_provider(&provider)?;
+    let path = agent.profiles_path();
+    let result = match o {
+        OrderCmd::Get { .. } => ProfileDoc::load(&path)?.order(&provider),
+        OrderCmd::Set { ids, .. } => ProfileDoc::modify(&path, |doc| {
+            doc.set_order(&provider, &ids)?;
+            Ok((doc.order(&provider), true))
+        })?,
+        OrderCmd::Clear { .. } => ProfileDoc::modify(&path, |doc| {
+            let had = doc.clear_order(&provider);
+            Ok((None, had))
+        })?,
+    };
+    if json {
+        print_json(&json!({ "agent": agent.id, "provider": provider, "order": result }));
+    } else {
+        match result {
+            Some(ids) => println!("{}", ids.join(" ")),
+            None => println!("(no order override for {provider})"),
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn status(ctx: &Ctx, a: StatusArgs) -> Result<ExitCode> {
+    let agent = ctx.agent(a.agent.agent.as_deref())?;
+    let doc = ProfileDoc::load(&agent.profiles_path())?;
+    let vault = ctx.open_vault_if_exists()?;
+    let rows = auth::status(&doc, vault.as_ref(), now_ms() as i64)?;
+    if a.json {
+        print_json(&json!({ "agent": agent.id, "profiles": rows }));
+    } else {
+        print_table(&rows, true);
+    }
+    Ok(if a.check {
+        ExitCode::from(auth::check_exit_code(&rows))
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn print_json(v: &serde_json::Value) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(v).expect("JSON values serialize")
+    );
+}
+
+fn fmt_expires(e: Option<i64>) -> String {
+    let Some(ms) = e else { return "-".into() };
+    let left = ms - now_ms() as i64;
+    let abs = left.unsigned_abs() / 1000;
+    let span = if abs >= 86_400 {
+        format!("{}d", abs / 86_400)
+    } else if abs >= 3600 {
+        format!("{}h", abs / 3600)
+    } else {
+        format!("{}m", abs / 60)
+    };
+    if left >= 0 {
+        format!("in {span}")
+    } else {
+        format!("{span} ago")
+    }
+}
+
+fn print_table(rows: &[ProfileStatus], with_status: bool) {
+    if rows.is_empty() {
+        println!("no profiles");
+        return;
+    }
+    let w = rows
+        .iter()
+        .map(|r| r.profile_id.len())
+        .max()
+        .unwrap_or(7)
+        .max(7);
+    let mut out = String::with_capacity(rows.len() * 80);
+    if with_status {
+        out.push_str(&format!(
+            "{:<w$}  {:<8}  {:<9}  {:<10}  EXPIRES\n",
+            "PROFILE", "TYPE", "STATUS", "STORAGE"
+        ));
+    } else {
+        out.push_str(&format!(
+            "{:<w$}  {:<8}  {:<10}  EXPIRES\n",
+            "PROFILE", "TYPE", "STORAGE"
+        ));
+    }
+    for r in rows {
+        let st = serde_json::to_value(r.status)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        if with_status {
+            out.push_str(&format!(
+                "{:<w$}  {:<8}  {:<9}  {:<10}  {}\n",
+                r.profile_id,
+                r.ty,
+                st,
+                r.storage,
+                fmt_expires(r.expires)
+            ));
+        } else {
+            out.push_str(&format!(
+                "{:<w$}  {:<8}  {:<10}  {}\n",
+                r.profile_id,
+                r.ty,
+                r.storage,
+                fmt_expires(r.expires)
+            ));
+        }
+    }
+    print!("{out}");
+}

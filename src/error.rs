@@ -1,0 +1,57 @@
+//! The crate-wide error, with a remediation hint for the CLI's second line.
+
+use thiserror::Error;
+
+use crate::backend::BackendError;
+use crate::fsutil::FsError;
+use crate::profiles::ProfileError;
+use crate::unlock::UnlockError;
+use crate::vault::VaultError;
+
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+    #[error(transparent)]
+    Fs(#[from] FsError),
+    #[error(transparent)]
+    Unlock(#[from] UnlockError),
+    /// Bad input from the user; the message says what and where.
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    Other(String),
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    /// What the user can do about it, when there is something useful to say.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            Error::Vault(VaultError::NotInitialized { .. }) => {
+                Some("run `clawvault init`, or point --vault / CLAWVAULT_DIR at an existing vault")
+            }
+            Error::Vault(VaultError::WrongPassphrase { .. }) => {
+                Some("check the passphrase; nothing was changed")
+            }
+            Error::Unlock(u) if u.wrong_passphrase => Some("check the passphrase; nothing was changed"),
+            Error::Unlock(_) => Some(
+                "give --passphrase-file F (mode 0600), CLAWVAULT_PASSPHRASE_FILE or --passphrase-fd N, or run in a terminal",
+            ),
+            Error::Backend(BackendError::Unavailable { .. }) => Some(
+                "start or unlock the keychain service, or create an age vault with `clawvault init --backend age`",
+            ),
+            Error::Backend(BackendError::NoAccess { .. }) => {
+                Some("unlock the keyring collection (log in to the desktop session) and retry")
+            }
+            Error::Fs(FsError::Locked { .. }) => None,
+            _ => None,
+        }
+    }
+}
