@@ -18,3 +18,4 @@ pub mod unlock;
 pub mod vault;
 
 pub use error::{Error, Result};
+pub mod resolve;

@@ -13,6 +13,7 @@ use clawvault::{Error, Result};
 
 mod models;
 mod prompt;
+mod resolve_cmd;
 mod vault_cmd;
 
 /// An encrypted secrets vault for OpenClaw.
@@ -63,6 +64,8 @@ pub enum Command {
     /// Model provider credentials, mirroring `openclaw models ...`
     #[command(subcommand)]
     Models(models::ModelsCmd),
+    /// OpenClaw exec SecretRef provider: one JSON request on stdin, one response on stdout
+    Resolve,
 }
 
 /// Everything a command needs to find its files.
@@ -137,5 +140,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Passwd(a) => vault_cmd::passwd(&ctx, a),
         Command::Identity(c) => vault_cmd::identity(&ctx, c),
         Command::Models(c) => models::run(&ctx, c),
+        Command::Resolve => resolve_cmd::run(&ctx),
     }
 }
