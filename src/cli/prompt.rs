@@ -80,7 +80,7 @@ pub fn read_secret(what: &str) -> Result<Zeroizing<Vec<u8>>> {
     }
     if buf.contains(&b'\n') {
         return Err(Error::Usage(format!(
-            "the {what} spans several lines; paste exactly one line. Nothing was stored"
+            "the {what} spans several lines; paste exactly one line; nothing was stored"
         )));
     }
     if std::str::from_utf8(&buf).is_err() {
