@@ -18,4 +18,9 @@ pub mod unlock;
 pub mod vault;
 
 pub use error::{Error, Result};
+pub mod backup;
+pub mod envfile;
+pub mod importenv;
+pub mod migrate;
+pub mod providers;
 pub mod resolve;

@@ -420,6 +420,16 @@ impl ProfileDoc {
         }
     }
 
+    /// Insert a whole profile object when `id` is absent; returns whether it was inserted.
+    pub fn insert_profile(&mut self, id: &str, obj: Map<String, Value>) -> bool {
+        let profiles = self.profiles_map_mut();
+        if profiles.contains_key(id) {
+            return false;
+        }
+        profiles.insert(id.to_string(), Value::Object(obj));
+        true
+    }
+
     /// Set (or clear with `None`) a top-level numeric field of a profile, such as `expires`.
     pub fn set_profile_field(&mut self, id: &str, field: &str, value: Option<Value>) {
         if let Some(Value::Object(obj)) = self.profiles_map_mut().get_mut(id) {

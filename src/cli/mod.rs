@@ -11,6 +11,7 @@ use clawvault::unlock::{self, UnlockOptions};
 use clawvault::vault::Vault;
 use clawvault::{Error, Result};
 
+mod migrate_cmd;
 mod models;
 mod prompt;
 mod resolve_cmd;
@@ -66,6 +67,12 @@ pub enum Command {
     Models(models::ModelsCmd),
     /// OpenClaw exec SecretRef provider: one JSON request on stdin, one response on stdout
     Resolve,
+    /// Move plaintext credentials from OpenClaw's files into the vault
+    Migrate(migrate_cmd::MigrateArgs),
+    /// Move credentials out of .env files into the vault
+    ImportEnv(migrate_cmd::ImportEnvArgs),
+    /// Run a command with provider variables and imported secrets set from the vault
+    Exec(migrate_cmd::ExecArgs),
 }
 
 /// Everything a command needs to find its files.
@@ -141,5 +148,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Identity(c) => vault_cmd::identity(&ctx, c),
         Command::Models(c) => models::run(&ctx, c),
         Command::Resolve => resolve_cmd::run(&ctx),
+        Command::Migrate(a) => migrate_cmd::migrate(&ctx, a),
+        Command::ImportEnv(a) => migrate_cmd::import_env(&ctx, a),
+        Command::Exec(a) => migrate_cmd::exec(&ctx, a),
     }
 }

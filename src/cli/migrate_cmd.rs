@@ -1,0 +1,170 @@
+//! `migrate`, `import-env`, `exec`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+
+use clawvault::importenv;
+use clawvault::migrate::{self, Report};
+use clawvault::profiles::ProfileDoc;
+use clawvault::{Error, Result};
+
+use super::Ctx;
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// Only this agent [default: every agent]
+    #[arg(long, value_name = "ID")]
+    pub agent: Option<String>,
+    /// Print the plan without touching anything
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Restore every file migrate or import-env rewrote, byte for byte, from the encrypted backups
+    #[arg(long, conflicts_with = "dry_run")]
+    pub rollback: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportEnvArgs {
+    /// .env files [default: <state>/.env and ./.env, when they exist]
+    pub files: Vec<PathBuf>,
+    /// Agent whose profiles receive provider keys [default: main]
+    #[arg(long, value_name = "ID")]
+    pub agent: Option<String>,
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Overwrite a different value already in the vault or the profiles
+    #[arg(long)]
+    pub force: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    #[arg(long, value_name = "ID")]
+    pub agent: Option<String>,
+    /// The command and its arguments (run directly, no shell)
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+fn print_report(r: &Report, json: bool, dry_run: bool) {
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({ "dryRun": dry_run, "rows": r.rows }))
+                .expect("serializes")
+        );
+        return;
+    }
+    if r.rows.is_empty() {
+        println!("nothing to do: no plaintext credential found");
+        return;
+    }
+    for row in &r.rows {
+        println!(
+            "{:<11} {}  {}  {}",
+            row.action,
+            row.profile_id,
+            row.path.display(),
+            row.detail
+        );
+    }
+}
+
+pub fn migrate(ctx: &Ctx, a: MigrateArgs) -> Result<ExitCode> {
+    if let Some(id) = &a.agent {
+        ctx.agent(Some(id))?;
+    }
+    if a.rollback {
+        let v = ctx.unlocked_vault()?;
+        let r = migrate::rollback(&v)?;
+        print_report(&r, a.json, false);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let v = if a.dry_run {
+        ctx.open_vault()?
+    } else {
+        ctx.unlocked_vault()?
+    };
+    let r = migrate::migrate(
+        &ctx.state,
+        &v,
+        &migrate::Options {
+            agent: a.agent.clone(),
+            dry_run: a.dry_run,
+        },
+    )?;
+    print_report(&r, a.json, a.dry_run);
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn import_env(ctx: &Ctx, a: ImportEnvArgs) -> Result<ExitCode> {
+    let agent = ctx.agent(a.agent.as_deref())?;
+    let files: Vec<PathBuf> = if a.files.is_empty() {
+        let mut d = vec![ctx.state.path.join(".env")];
+        if let Ok(cwd) = std::env::current_dir() {
+            let local = cwd.join(".env");
+            if !d.contains(&local) {
+                d.push(local);
+            }
+        }
+        d.into_iter().filter(|p| p.is_file()).collect()
+    } else {
+        a.files
+            .iter()
+            .map(|f| std::path::absolute(f).unwrap_or_else(|_| f.clone()))
+            .collect()
+    };
+    if files.is_empty() {
+        println!(
+            "no .env file found (looked in {} and ./.env)",
+            ctx.state.path.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let v = ctx.unlocked_vault()?;
+    let r = importenv::import(
+        &v,
+        &agent,
+        &files,
+        &importenv::Options {
+            dry_run: a.dry_run,
+            force: a.force,
+        },
+    )?;
+    print_report(&r, a.json, a.dry_run);
+    Ok(if r.count("conflict") > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+pub fn exec(ctx: &Ctx, a: ExecArgs) -> Result<ExitCode> {
+    let agent = ctx.agent(a.agent.as_deref())?;
+    let v = ctx.unlocked_vault()?;
+    let doc = ProfileDoc::load(&agent.profiles_path())?;
+    let env = importenv::exec_env(&v, &doc)?;
+    let (cmd, args) = a.command.split_first().expect("clap requires a command");
+    let mut c = std::process::Command::new(cmd);
+    c.args(args);
+    for (k, val) in &env {
+        c.env(k, val.as_str());
+    }
+    drop(v);
+    let status = c
+        .status()
+        .map_err(|e| Error::Other(format!("cannot run {cmd}: {e}")))?;
+    drop(env);
+    use std::os::unix::process::ExitStatusExt;
+    Ok(match (status.code(), status.signal()) {
+        (Some(c), _) => ExitCode::from(c as u8),
+        (None, Some(sig)) => ExitCode::from(128u8.wrapping_add(sig as u8)),
+        _ => ExitCode::from(1),
+    })
+}

@@ -1,0 +1,327 @@
+//! `clawvault import-env`: move credentials out of `.env` files.
+//!
+//! OpenClaw's provider variables become profiles (`<provider>:default`; the first
+//! variable present in OpenClaw's lookup order wins, `*_OAUTH_TOKEN` as `token`, the
+//! rest `api_key`); other credential-looking names become generic vault secrets
+//! `env/<NAME>`; everything else is left alone. Moved assignments are replaced by a
+//! comment saying where the value went; every other byte stays.
+
+use std::path::{Path, PathBuf};
+
+use crate::auth::{is_our_ref, REF_PROVIDER};
+use crate::backend::EntryName;
+use crate::envfile::EnvFile;
+use crate::error::{Error, Result};
+use crate::fsutil;
+use crate::migrate::{self, Report};
+use crate::paths::AgentTarget;
+use crate::profiles::{Material, ProfileDoc, ProfileType, SecretRef};
+use crate::providers;
+use crate::secret::ExposeSecret;
+use crate::vault::Vault;
+
+/// The id prefix of generic secrets imported from `.env` files.
+pub const ENV_PREFIX: &str = "env/";
+
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub dry_run: bool,
+    pub force: bool,
+}
+
+/// Where one variable goes.
+#[derive(Debug, Clone)]
+enum Dest {
+    Profile {
+        provider: &'static str,
+        ty: ProfileType,
+        id: String,
+    },
+    Generic,
+}
+
+fn is_placeholder(v: &str) -> bool {
+    let t = v.trim();
+    t.is_empty()
+        || (t.starts_with("${") && t.ends_with('}'))
+        || (t.starts_with('<') && t.ends_with('>'))
+}
+
+/// Import `files` (missing default files are skipped by the caller).
+pub fn import(
+    vault: &Vault,
+    agent: &AgentTarget,
+    files: &[PathBuf],
+    opts: &Options,
+) -> Result<Report> {
+    let mut report = Report::default();
+    let mut journal = if opts.dry_run {
+        migrate::Journal::default()
+    } else {
+        migrate::load_journal(vault)?
+    };
+    for path in files {
+        import_one(vault, agent, path, opts, &mut journal, &mut report)?;
+    }
+    Ok(report)
+}
+
+fn import_one(
+    vault: &Vault,
+    agent: &AgentTarget,
+    path: &Path,
+    opts: &Options,
+    j: &mut migrate::Journal,
+    report: &mut Report,
+) -> Result<()> {
+    let bytes = fsutil::read_private(path)?
+        .ok_or_else(|| Error::Usage(format!("{} does not exist", path.display())))?;
+    let file = EnvFile::parse(path, bytes).map_err(|e| Error::Usage(e.to_string()))?;
+    let (effective, dups) = file.effective();
+    for d in &dups {
+        report.add(
+            path,
+            d,
+            "duplicate",
+            "set more than once; the last value wins and every copy is moved",
+        );
+    }
+    // Pick destinations: per provider, the first variable in lookup order.
+    let mut best: std::collections::HashMap<&str, (usize, String)> = Default::default();
+    for e in &effective {
+        if is_placeholder(&e.value) {
+            continue;
+        }
+        if let Some((p, rank)) = providers::provider_of(&e.name) {
+            let cur = best.entry(p).or_insert((rank, e.name.clone()));
+            if rank < cur.0 {
+                *cur = (rank, e.name.clone());
+            }
+        }
+    }
+    let doc = ProfileDoc::load(&agent.profiles_path())?;
+    let backend = vault.backend()?;
+    let mut plan: Vec<(String, Dest, EntryName, zeroize::Zeroizing<String>)> = Vec::new();
+    for e in &effective {
+        if is_placeholder(&e.value) {
+            continue;
+        }
+        let dest = match providers::provider_of(&e.name) {
+            Some((p, _)) if best.get(p).map(|b| b.1 == e.name).unwrap_or(false) => Dest::Profile {
+                provider: p,
+                ty: if providers::is_token_var(&e.name) {
+                    ProfileType::Token
+                } else {
+                    ProfileType::ApiKey
+                },
+                id: format!("{p}:default"),
+            },
+            Some(_) => Dest::Generic,
+            None if providers::is_credential_name(&e.name) => Dest::Generic,
+            None => continue,
+        };
+        let name = match &dest {
+            Dest::Profile { id, .. } => EntryName::for_profile(&agent.id, id),
+            Dest::Generic => EntryName::new(&format!("{ENV_PREFIX}{}", e.name)),
+        };
+        let Ok(name) = name else {
+            report.add(
+                path,
+                &e.name,
+                "skipped",
+                "the name cannot be used as an exec id",
+            );
+            continue;
+        };
+        // Conflicts: an existing different value is not overwritten without --force.
+        let mut conflict = None;
+        if let Dest::Profile { id, ty, .. } = &dest {
+            if let Some(p) = doc.get(id) {
+                let pt = p.profile_type();
+                if pt != *ty && pt != ProfileType::Other {
+                    conflict = Some(format!("profile {id} exists with type {}", pt.as_str()));
+                } else {
+                    match p.material() {
+                        Material::Inline(_) if p.inline_secret() != Some(e.value.as_str()) => {
+                            conflict = Some(format!("profile {id} already holds a different value"))
+                        }
+                        Material::Ref(r) if is_our_ref(&r) && r.id != name.as_str() => {
+                            conflict = Some(format!(
+                                "profile {id} points at another vault entry ({})",
+                                r.id
+                            ))
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        if conflict.is_none() && backend.contains(&name)? {
+            let same = backend
+                .get(&name)?
+                .map(|v| v.expose_secret() == e.value.as_bytes())
+                .unwrap_or(false);
+            if !same {
+                conflict = Some(format!(
+                    "the vault already holds a different value for {name}"
+                ));
+            }
+        }
+        if let Some(why) = conflict {
+            if !opts.force {
+                report.add(
+                    path,
+                    &e.name,
+                    "conflict",
+                    format!("{why}; left in the file (use --force to overwrite)"),
+                );
+                continue;
+            }
+            report.add(path, &e.name, "forced", why);
+        }
+        plan.push((
+            e.name.clone(),
+            dest,
+            name,
+            zeroize::Zeroizing::new(e.value.to_string()),
+        ));
+    }
+    if plan.is_empty() {
+        return Ok(());
+    }
+    if opts.dry_run {
+        for (var, _, name, _) in &plan {
+            report.add(path, var, "would-move", format!("to {name}"));
+        }
+        return Ok(());
+    }
+    let ji = migrate::begin(vault, j, path)?;
+    let profiles_path = agent.profiles_path();
+    let jp = if plan.iter().any(|p| matches!(p.1, Dest::Profile { .. })) {
+        Some(migrate::begin(vault, j, &profiles_path)?)
+    } else {
+        None
+    };
+    for (_, _, name, value) in &plan {
+        migrate::store_verified(vault, name, value)?;
+        if !j.entries[ji].stored.contains(&name.to_string()) {
+            j.entries[ji].stored.push(name.to_string());
+        }
+    }
+    migrate::save_journal(vault, j)?;
+    if jp.is_some() {
+        ProfileDoc::modify(&profiles_path, |doc| {
+            for (_, dest, name, _) in &plan {
+                if let Dest::Profile { provider, ty, id } = dest {
+                    doc.set_ref(
+                        id,
+                        *ty,
+                        provider,
+                        &SecretRef::exec(REF_PROVIDER, name.as_str()),
+                    );
+                }
+            }
+            Ok(((), true))
+        })?;
+    }
+    fsutil::crash_point("import-env:after-profiles");
+    let moved: Vec<String> = plan.iter().map(|p| p.0.clone()).collect();
+    let dest_of = |var: &str| {
+        plan.iter()
+            .find(|p| p.0 == var)
+            .map(|p| p.2.to_string())
+            .unwrap_or_default()
+    };
+    let out = file.rewrite(&moved, |var| {
+        format!(
+            "# {var} moved to clawvault ({}); `clawvault exec -- CMD` sets it",
+            dest_of(var)
+        )
+    });
+    {
+        let _lock = fsutil::FileLock::acquire(path, fsutil::LOCK_WAIT)?;
+        // Refuse to clobber a file that changed since we read it.
+        let now = fsutil::read_private(path)?.unwrap_or_default();
+        if now != file.bytes.as_slice() {
+            return Err(Error::Other(format!(
+                "{} changed while importing; the values are in the vault, run import-env again to finish",
+                path.display()
+            )));
+        }
+        fsutil::write_atomic(path, &out)?;
+    }
+    for (var, _, name, _) in &plan {
+        report.add(path, var, "moved", format!("to {name}"));
+    }
+    if let Some(jp) = jp {
+        migrate::finish(vault, j, jp)?;
+    }
+    migrate::finish(vault, j, ji)
+}
+
+/// The environment `clawvault exec` sets: for each provider with profiles, the first
+/// profile in its `order` (else `<provider>:default`) under OpenClaw's variable name,
+/// then every generic `env/<NAME>` secret.
+pub fn exec_env(
+    vault: &Vault,
+    doc: &ProfileDoc,
+) -> Result<Vec<(String, zeroize::Zeroizing<String>)>> {
+    let backend = vault.backend()?;
+    let mut out: Vec<(String, zeroize::Zeroizing<String>)> = Vec::new();
+    let mut providers_seen: Vec<String> = doc.profiles().map(|p| p.provider()).collect();
+    providers_seen.dedup();
+    let mut done = std::collections::HashSet::new();
+    for provider in providers_seen {
+        if !done.insert(provider.clone()) {
+            continue;
+        }
+        let vars = providers::vars_of(&provider);
+        if vars.is_empty() {
+            continue;
+        }
+        let candidates: Vec<String> = doc
+            .order(&provider)
+            .unwrap_or_default()
+            .into_iter()
+            .chain(std::iter::once(format!("{provider}:default")))
+            .collect();
+        let Some(p) = candidates.iter().find_map(|id| doc.get(id)) else {
+            continue;
+        };
+        let value = match p.material() {
+            Material::Inline(_) => p
+                .inline_secret()
+                .map(|s| zeroize::Zeroizing::new(s.to_string())),
+            Material::Ref(r) if is_our_ref(&r) => match EntryName::new(&r.id) {
+                Ok(n) => backend.get(&n)?.and_then(|v| {
+                    std::str::from_utf8(v.expose_secret())
+                        .ok()
+                        .map(|s| zeroize::Zeroizing::new(s.to_string()))
+                }),
+                Err(_) => None,
+            },
+            _ => None,
+        };
+        let Some(value) = value else { continue };
+        let var = if p.profile_type() == ProfileType::Token {
+            vars.iter()
+                .find(|v| providers::is_token_var(v))
+                .or_else(|| vars.first())
+        } else {
+            vars.iter().find(|v| !providers::is_token_var(v))
+        };
+        if let Some(var) = var {
+            out.push((var.to_string(), value));
+        }
+    }
+    for name in backend.list()? {
+        if let Some(var) = name.as_str().strip_prefix(ENV_PREFIX) {
+            if let Some(v) = backend.get(&name)? {
+                if let Ok(s) = std::str::from_utf8(v.expose_secret()) {
+                    out.push((var.to_string(), zeroize::Zeroizing::new(s.to_string())));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
