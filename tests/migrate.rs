@@ -1,0 +1,291 @@
+//! migrate / import-env / exec behaviour: crash safety at every enumerated write
+//! step, idempotence, conflicts, dry runs, and exec's environment.
+
+mod common;
+
+use common::Home;
+use predicates::prelude::*;
+use serde_json::json;
+
+const K1: &str = "sk-ant-api03-MIGRATE-TEST-aaaaaaaaaaaaaaaa";
+const K2: &str = "sk-proj-MIGRATE-TEST-bbbbbbbbbbbbbbbbbbbb";
+
+fn plant(h: &Home) -> Vec<u8> {
+    std::fs::create_dir_all(h.profiles().parent().unwrap()).unwrap();
+    let doc = json!({"version":1,"profiles":{
+        "anthropic:default":{"type":"api_key","provider":"anthropic","key":K1},
+        "openai:default":{"type":"api_key","provider":"openai","key":K2,"extra":[1,2]}},
+        "usageStats":{"anthropic:default":{"errorCount":3}}});
+    let bytes = serde_json::to_vec_pretty(&doc).unwrap();
+    std::fs::write(h.profiles(), &bytes).unwrap();
+    bytes
+}
+
+fn resolve(h: &Home, pw: &std::path::Path, ids: &[&str]) -> serde_json::Value {
+    let out = h
+        .cmd()
+        .arg("resolve")
+        .arg("--passphrase-file")
+        .arg(pw)
+        .write_stdin(json!({"protocolVersion":1,"ids":ids}).to_string())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Every secret is readable from exactly one authoritative place: the profile file
+/// inline, or the vault through the reference in the profile file.
+fn assert_each_secret_in_one_place(h: &Home, pw: &std::path::Path) {
+    let doc = h.read_profiles();
+    for (id, want) in [("anthropic:default", K1), ("openai:default", K2)] {
+        let p = &doc["profiles"][id];
+        if let Some(k) = p.get("key") {
+            assert_eq!(k, want);
+            assert!(p.get("keyRef").is_none());
+        } else {
+            let r = p["keyRef"]["id"].as_str().unwrap();
+            assert_eq!(resolve(h, pw, &[r])["values"][r], want, "{id}");
+        }
+    }
+}
+
+#[test]
+fn crash_at_every_migrate_step_converges_on_rerun() {
+    // Every crash point on migrate's write path, enumerated (not sampled).
+    let points = [
+        "migrate:after-backup",
+        "migrate:after-journal",
+        "migrate:after-vault-set",
+        "write_atomic:before-rename",
+        "write_atomic:after-rename",
+        "profiles:before-write",
+        "migrate:after-rewrite",
+    ];
+    for point in points {
+        let h = Home::new();
+        let original = plant(&h);
+        let pw = h.init_age();
+        let out = h
+            .cmd()
+            .args(["migrate", "--passphrase-file"])
+            .arg(&pw)
+            .env("CLAWVAULT_TEST_CRASH_AT", point)
+            .output()
+            .unwrap();
+        assert!(
+            !out.status.success(),
+            "{point}: the crash point was not reached"
+        );
+        assert_each_secret_in_one_place(&h, &pw);
+        // A crash inside the lock leaves it behind with a dead pid. OpenClaw's rule
+        // (which clawvault keeps: a pid can look dead from another pid namespace) is
+        // that it turns stale after 30 s; age it instead of sleeping.
+        let lock = h.profiles().with_extension("json.lock");
+        if lock.exists() {
+            let v: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(&lock).unwrap()).unwrap();
+            let aged = v["createdAt"].as_u64().unwrap() - 31_000;
+            std::fs::write(
+                &lock,
+                json!({"pid": v["pid"], "createdAt": aged}).to_string(),
+            )
+            .unwrap();
+        }
+        h.cmd()
+            .args(["migrate", "--passphrase-file"])
+            .arg(&pw)
+            .assert()
+            .success();
+        let doc = h.read_profiles();
+        assert!(
+            doc["profiles"]["anthropic:default"].get("key").is_none(),
+            "{point}"
+        );
+        assert_eq!(doc["usageStats"]["anthropic:default"]["errorCount"], 3);
+        assert_eq!(doc["profiles"]["openai:default"]["extra"], json!([1, 2]));
+        assert_each_secret_in_one_place(&h, &pw);
+        let dir = h.profiles().parent().unwrap().to_path_buf();
+        let leftovers: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n != "auth-profiles.json")
+            .collect();
+        // A process killed mid-write can leave its own temp file; the next run's
+        // atomic write does not reuse it, so report rather than hide it.
+        assert!(
+            leftovers
+                .iter()
+                .all(|n| n.starts_with(".auth-profiles.json.tmp-")),
+            "{point}: {leftovers:?}"
+        );
+        assert!(!leftovers.iter().any(|n| n.ends_with(".lock")), "{point}");
+        // No plaintext .bak anywhere; the backup is encrypted.
+        for f in walk(h.tmp.path()) {
+            if f.extension().map(|e| e == "age").unwrap_or(false) || f.starts_with(h.vault()) {
+                continue;
+            }
+            let body = std::fs::read(&f).unwrap_or_default();
+            if f.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(".auth-profiles.json.tmp-")
+            {
+                continue;
+            }
+            assert!(
+                !contains(&body, K1.as_bytes()),
+                "{point}: plaintext in {}",
+                f.display()
+            );
+        }
+        // And rollback still restores the original bytes.
+        h.cmd()
+            .args(["migrate", "--rollback", "--passphrase-file"])
+            .arg(&pw)
+            .assert()
+            .success();
+        assert_eq!(std::fs::read(h.profiles()).unwrap(), original, "{point}");
+    }
+}
+
+#[test]
+fn dry_run_touches_nothing_and_rerun_is_idempotent() {
+    let h = Home::new();
+    let original = plant(&h);
+    let pw = h.init_age();
+    h.cmd()
+        .args(["migrate", "--dry-run", "--json"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("would-move"))
+        .stdout(predicate::str::contains(K1).not());
+    assert_eq!(std::fs::read(h.profiles()).unwrap(), original);
+    assert!(!h.vault().join("migrate-journal.json").exists());
+    h.cmd()
+        .args(["migrate", "--passphrase-file"])
+        .arg(&pw)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("moved"));
+    let after = std::fs::read(h.profiles()).unwrap();
+    h.cmd()
+        .args(["migrate", "--passphrase-file"])
+        .arg(&pw)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("nothing to do"));
+    assert_eq!(std::fs::read(h.profiles()).unwrap(), after);
+}
+
+#[test]
+fn import_env_conflicts_need_force_and_exec_sees_the_values() {
+    let h = Home::new();
+    let pw = h.init_age();
+    h.paste(
+        "paste-api-key",
+        "openai",
+        None,
+        "sk-proj-ALREADY-IN-VAULT-cccccccc",
+    );
+    let env = h.state().join(".env");
+    std::fs::write(&env, format!("OPENAI_API_KEY={K2}\nGROQ_API_KEY=gsk_TEST_dddddddddddd\nMY_SERVICE_TOKEN=tok-eeeeeeee\nPORT=1\n")).unwrap();
+    h.cmd()
+        .args(["import-env", "--passphrase-file"])
+        .arg(&pw)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("conflict"))
+        .stdout(predicate::str::contains(K2).not());
+    let body = std::fs::read_to_string(&env).unwrap();
+    assert!(
+        body.contains(&format!("OPENAI_API_KEY={K2}")),
+        "a conflicting value stays: {body}"
+    );
+    assert!(
+        !body.contains("gsk_TEST") && body.contains("PORT=1"),
+        "{body}"
+    );
+    h.cmd()
+        .args(["import-env", "--force", "--passphrase-file"])
+        .arg(&pw)
+        .assert()
+        .success();
+    assert!(!std::fs::read_to_string(&env).unwrap().contains(K2));
+    // Idempotent.
+    let before = std::fs::read(&env).unwrap();
+    h.cmd()
+        .args(["import-env", "--passphrase-file"])
+        .arg(&pw)
+        .assert()
+        .success();
+    assert_eq!(std::fs::read(&env).unwrap(), before);
+    // exec sets provider variables and generic secrets in the child's environment.
+    let out = h
+        .cmd()
+        .args(["exec", "--passphrase-file"])
+        .arg(&pw)
+        .args([
+            "--",
+            "sh",
+            "-c",
+            "printf '%s|%s|%s' \"$OPENAI_API_KEY\" \"$GROQ_API_KEY\" \"$MY_SERVICE_TOKEN\"; exit 7",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(7),
+        "exec exits with the child's status"
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        format!("{K2}|gsk_TEST_dddddddddddd|tok-eeeeeeee")
+    );
+}
+
+#[test]
+fn import_env_errors_name_the_line_and_change_nothing() {
+    let h = Home::new();
+    let pw = h.init_age();
+    let env = h.tmp.path().join("bad.env");
+    std::fs::write(
+        &env,
+        b"OPENAI_API_KEY=sk-proj-x\nBROKEN=\"sk-never-closed\n",
+    )
+    .unwrap();
+    h.cmd()
+        .args(["import-env", "--passphrase-file"])
+        .arg(&pw)
+        .arg(&env)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("bad.env:2"))
+        .stderr(predicate::str::contains("sk-never-closed").not());
+    assert_eq!(
+        std::fs::read(&env).unwrap(),
+        b"OPENAI_API_KEY=sk-proj-x\nBROKEN=\"sk-never-closed\n"
+    );
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = vec![];
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
