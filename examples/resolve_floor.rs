@@ -10,7 +10,10 @@ fn main() {
     let mut values = serde_json::Map::new();
     for id in req["ids"].as_array().unwrap() {
         let id = id.as_str().unwrap();
-        values.insert(id.to_string(), serde_json::Value::String(format!("value-of-{id}")));
+        values.insert(
+            id.to_string(),
+            serde_json::Value::String(format!("value-of-{id}")),
+        );
     }
     let resp = serde_json::json!({"protocolVersion": 1, "values": values, "errors": {}});
     let mut out = std::io::stdout().lock();
