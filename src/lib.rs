@@ -20,6 +20,7 @@ pub mod vault;
 pub use error::{Error, Result};
 pub mod backup;
 pub mod envfile;
+pub mod fuzzing;
 pub mod importenv;
 pub mod migrate;
 pub mod providers;

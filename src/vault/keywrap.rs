@@ -55,10 +55,9 @@ impl KdfParams {
 
     fn derive(&self, passphrase: &[u8]) -> Result<Zeroizing<[u8; 32]>, WrapError> {
         if self.alg != "argon2id" {
-            return Err(WrapError::Format(format!(
-                "unknown KDF {:?}; this vault was written by a newer clawvault",
-                self.alg
-            )));
+            return Err(WrapError::Format(
+                "unknown KDF; this vault was written by a newer clawvault".into(),
+            ));
         }
         let salt = B64
             .decode(&self.salt)
@@ -140,10 +139,9 @@ pub fn unwrap(
     passphrase: &[u8],
 ) -> Result<SecretBytes, WrapError> {
     if w.aead != "xchacha20poly1305" {
-        return Err(WrapError::Format(format!(
-            "unknown cipher {:?}; this vault was written by a newer clawvault",
-            w.aead
-        )));
+        return Err(WrapError::Format(
+            "unknown cipher; this vault was written by a newer clawvault".into(),
+        ));
     }
     let nonce = B64
         .decode(&w.nonce)

@@ -261,7 +261,14 @@ impl Vault {
                 found: format,
             });
         }
-        serde_json::from_value(v).map_err(|e| bad(e.to_string()))
+        // Serde's data errors quote the offending value: keep only where it is.
+        serde_json::from_slice(bytes).map_err(|e| {
+            bad(format!(
+                "a field is missing, has the wrong type or an unknown value (line {}, column {})",
+                e.line(),
+                e.column()
+            ))
+        })
     }
 
     fn write_manifest(&self) -> Result<()> {
