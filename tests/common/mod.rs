@@ -112,3 +112,15 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+impl Home {
+    /// The binary as a std Command (for spawn/pipes), same clean environment.
+    pub fn cmd_std(&self) -> std::process::Command {
+        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("clawvault"));
+        c.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.tmp.path())
+            .env("OPENCLAW_STATE_DIR", self.state());
+        c
+    }
+}
