@@ -135,23 +135,31 @@ pub fn logout(
 ) -> Result<LogoutReport> {
     let path = agent.profiles_path();
     let removed = ProfileDoc::modify(&path, |doc| {
-        let r = doc.get(profile_id).map(|p| p.material()).ok_or_else(|| {
-            crate::profiles::ProfileError::NoSuchProfile {
-                path: path.clone(),
-                id: profile_id.to_string(),
-            }
-        })?;
-        doc.remove_profile(profile_id);
-        Ok((r, true))
+        let m = doc.get(profile_id).map(|p| p.material());
+        if m.is_some() {
+            doc.remove_profile(profile_id);
+        }
+        let changed = m.is_some();
+        Ok((m, changed))
     })?;
     fsutil::crash_point("logout:after-profile-write");
-    let mut secret_deleted = false;
-    if let Material::Ref(r) = removed {
-        if is_our_ref(&r) {
-            if let (Some(v), Ok(name)) = (vault, EntryName::new(&r.id)) {
-                secret_deleted = v.backend()?.delete(&name)?;
-            }
+    let name = match &removed {
+        Some(Material::Ref(r)) if is_our_ref(r) => EntryName::new(&r.id).ok(),
+        Some(_) => None,
+        // Not in the document: a logout interrupted after the profile was removed
+        // may have left its secret behind. Finish the job.
+        None => EntryName::for_profile(&agent.id, profile_id).ok(),
+    };
+    let secret_deleted = match (vault, &name) {
+        (Some(v), Some(n)) => v.backend()?.delete(n)?,
+        _ => false,
+    };
+    if removed.is_none() && !secret_deleted {
+        return Err(crate::profiles::ProfileError::NoSuchProfile {
+            path,
+            id: profile_id.to_string(),
         }
+        .into());
     }
     Ok(LogoutReport {
         profile_id: profile_id.to_string(),

@@ -135,15 +135,67 @@ fn parent_of(path: &Path) -> &Path {
     }
 }
 
-/// Test-only crash points: when `CLAWVAULT_TEST_CRASH_AT` names a step, the process
-/// aborts there. Compiled in always so the integration tests drive the real binary;
-/// the variable is read once and costs nothing otherwise.
+/// Test-only crash points. `CLAWVAULT_TEST_CRASH_AT=step` (or `step#N` for the Nth
+/// time the step is reached) aborts the process there; `CLAWVAULT_TEST_CRASH_TRACE=F`
+/// appends every step reached to F, so tests can enumerate the steps of a command and
+/// crash at each. Compiled in always so the integration tests drive the real binary;
+/// without the variables it costs one lookup.
 pub fn crash_point(step: &str) {
-    static AT: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-    let at = AT.get_or_init(|| std::env::var("CLAWVAULT_TEST_CRASH_AT").ok());
-    if at.as_deref() == Some(step) {
-        eprintln!("clawvault: test crash point {step} reached, aborting");
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    static CFG: std::sync::OnceLock<(Option<String>, Option<PathBuf>)> = std::sync::OnceLock::new();
+    static SEEN: Mutex<Option<HashMap<String, u32>>> = Mutex::new(None);
+    let (at, trace) = CFG.get_or_init(|| {
+        (
+            std::env::var("CLAWVAULT_TEST_CRASH_AT").ok(),
+            std::env::var_os("CLAWVAULT_TEST_CRASH_TRACE").map(PathBuf::from),
+        )
+    });
+    if at.is_none() && trace.is_none() {
+        return;
+    }
+    let n = {
+        let mut g = SEEN.lock().unwrap_or_else(|e| e.into_inner());
+        let m = g.get_or_insert_with(HashMap::new);
+        let c = m.entry(step.to_string()).or_insert(0);
+        *c += 1;
+        *c
+    };
+    let tagged = format!("{step}#{n}");
+    if let Some(t) = trace {
+        if let Ok(mut f) = OpenOptions::new().create(true).append(true).open(t) {
+            let _ = writeln!(f, "{tagged}");
+        }
+    }
+    if at.as_deref() == Some(tagged.as_str()) || (n == 1 && at.as_deref() == Some(step)) {
+        eprintln!("clawvault: test crash point {tagged} reached, aborting");
         std::process::abort();
+    }
+}
+
+/// Remove `.<any name>.tmp-<pid>-<rand>` files in `dir` left by writers that died
+/// mid-write. A file whose pid is alive (or unparsable) is left alone.
+pub fn remove_dead_temp_files(dir: &Path) {
+    let Ok(rd) = fs::read_dir(dir) else { return };
+    for e in rd.flatten() {
+        let file = e.file_name();
+        let Some(f) = file.to_str() else { continue };
+        if !f.starts_with('.') {
+            continue;
+        }
+        let Some(rest) = f.rsplit_once(".tmp-").map(|(_, r)| r) else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<i32>().ok()) else {
+            continue;
+        };
+        // SAFETY: kill with signal 0 only checks whether the pid exists.
+        let dead = pid > 0
+            && unsafe { libc::kill(pid, 0) } == -1
+            && io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
+        if dead {
+            let _ = fs::remove_file(e.path());
+        }
     }
 }
 
@@ -155,6 +207,7 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "file".into());
+    remove_dead_temp_files(dir);
     let tmp = dir.join(format!(
         ".{name}.tmp-{}-{:016x}",
         std::process::id(),
@@ -190,6 +243,10 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
 pub struct FileLock {
     path: PathBuf,
     token: String,
+    /// Held with `flock(LOCK_EX)` for the life of the lock: the kernel drops it when
+    /// this process dies, which lets the next clawvault tell a crashed holder from a
+    /// live one at once (OpenClaw's own locks still go stale only after 30 s).
+    _file: File,
 }
 
 /// How long a lock may live before it is considered abandoned (OpenClaw's rule).
@@ -207,12 +264,13 @@ impl FileLock {
     /// Take the lock for `target`, waiting up to `wait` for a live holder.
     pub fn acquire(target: &Path, wait: Duration) -> Result<FileLock> {
         let path = Self::lock_path(target);
+        remove_dead_temp_files(parent_of(target));
         let start = Instant::now();
         let mut delay = Duration::from_millis(2);
         loop {
             let created = now_ms();
             let token = format!(
-                "{{\"pid\":{},\"createdAt\":{}}}",
+                "{{\"pid\":{},\"createdAt\":{},\"owner\":\"clawvault\"}}",
                 std::process::id(),
                 created
             );
@@ -224,18 +282,29 @@ impl FileLock {
                 .open(&path)
             {
                 Ok(mut f) => {
+                    // flock before the content is visible: a reader that sees our
+                    // owner tag always finds the flock held while we live.
+                    unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&f), libc::LOCK_EX) };
                     f.write_all(token.as_bytes())
                         .and_then(|_| f.sync_all())
                         .map_err(|e| {
                             let _ = fs::remove_file(&path);
                             FsError::io(&path, e)
                         })?;
-                    return Ok(FileLock { path, token });
+                    return Ok(FileLock {
+                        path,
+                        token,
+                        _file: f,
+                    });
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
                     let (pid, created_at) = read_lock_holder(&path);
                     let held_ms = now_ms().saturating_sub(created_at);
                     if created_at != 0 && held_ms > LOCK_STALE_AFTER.as_millis() as u64 {
+                        break_stale_lock(&path, created_at);
+                        continue;
+                    }
+                    if created_at != 0 && held_by_dead_clawvault(&path) {
                         break_stale_lock(&path, created_at);
                         continue;
                     }
@@ -249,6 +318,34 @@ impl FileLock {
             }
         }
     }
+}
+
+/// A lock tagged `"owner":"clawvault"` whose flock nobody holds: its holder died.
+fn held_by_dead_clawvault(path: &Path) -> bool {
+    let Ok(bytes) = fs::read(path) else {
+        return false;
+    };
+    let tagged = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|v| {
+            v.get("owner")
+                .and_then(|o| o.as_str())
+                .map(|o| o == "clawvault")
+        })
+        .unwrap_or(false);
+    if !tagged {
+        return false;
+    }
+    let Ok(f) = File::open(path) else {
+        return false;
+    };
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&f);
+    // SAFETY: fd is a valid open descriptor owned by `f` for this call.
+    let free = unsafe { libc::flock(fd, libc::LOCK_EX | libc::LOCK_NB) } == 0;
+    if free {
+        unsafe { libc::flock(fd, libc::LOCK_UN) };
+    }
+    free
 }
 
 /// Parse a lock file's holder; (0, 0) when unreadable (e.g. being written right now).
@@ -349,6 +446,8 @@ mod tests {
         let l = FileLock::acquire(&target, Duration::from_millis(10)).unwrap();
         let body = fs::read_to_string(FileLock::lock_path(&target)).unwrap();
         assert!(body.contains(&format!("\"pid\":{}", std::process::id())));
+        // Held by a live clawvault (us): not broken even though it is ours.
+        assert!(!held_by_dead_clawvault(&FileLock::lock_path(&target)));
         let err = FileLock::acquire(&target, Duration::from_millis(30)).unwrap_err();
         assert!(err
             .to_string()
@@ -356,6 +455,47 @@ mod tests {
         drop(l);
         assert!(!FileLock::lock_path(&target).exists());
         FileLock::acquire(&target, Duration::from_millis(10)).unwrap();
+    }
+
+    #[test]
+    fn lock_of_a_dead_clawvault_is_broken_at_once_but_not_openclaws() {
+        let d = tempfile::tempdir().unwrap();
+        let target = d.path().join("auth-profiles.json");
+        let lock = FileLock::lock_path(&target);
+        // A young lock tagged as ours with no flock holder: its holder died.
+        fs::write(
+            &lock,
+            format!(
+                "{{\"pid\":999999,\"createdAt\":{},\"owner\":\"clawvault\"}}",
+                now_ms()
+            ),
+        )
+        .unwrap();
+        drop(FileLock::acquire(&target, Duration::from_millis(10)).unwrap());
+        // A young OpenClaw lock (no owner tag) is waited for, whatever its pid.
+        fs::write(
+            &lock,
+            format!("{{\"pid\":999999,\"createdAt\":{}}}", now_ms()),
+        )
+        .unwrap();
+        let e = FileLock::acquire(&target, Duration::from_millis(30)).unwrap_err();
+        assert!(e.to_string().contains("pid 999999"));
+    }
+
+    #[test]
+    fn temp_files_of_dead_writers_are_removed() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("f.json");
+        let dead = d.path().join(".f.json.tmp-999999-00000000deadbeef");
+        let live = d.path().join(format!(
+            ".f.json.tmp-{}-0000000000000001",
+            std::process::id()
+        ));
+        fs::write(&dead, b"x").unwrap();
+        fs::write(&live, b"x").unwrap();
+        write_atomic(&p, b"data").unwrap();
+        assert!(!dead.exists());
+        assert!(live.exists());
     }
 
     #[test]

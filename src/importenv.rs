@@ -74,6 +74,9 @@ fn import_one(
     j: &mut migrate::Journal,
     report: &mut Report,
 ) -> Result<()> {
+    // Held for the whole import: another clawvault never interleaves with us, and a
+    // lock left by a crashed run is cleared even when nothing is left to move.
+    let _lock = fsutil::FileLock::acquire(path, fsutil::LOCK_WAIT)?;
     let bytes = fsutil::read_private(path)?
         .ok_or_else(|| Error::Usage(format!("{} does not exist", path.display())))?;
     let file = EnvFile::parse(path, bytes).map_err(|e| Error::Usage(e.to_string()))?;
@@ -238,18 +241,15 @@ fn import_one(
             dest_of(var)
         )
     });
-    {
-        let _lock = fsutil::FileLock::acquire(path, fsutil::LOCK_WAIT)?;
-        // Refuse to clobber a file that changed since we read it.
-        let now = fsutil::read_private(path)?.unwrap_or_default();
-        if now != file.bytes.as_slice() {
-            return Err(Error::Other(format!(
-                "{} changed while importing; the values are in the vault, run import-env again to finish",
-                path.display()
-            )));
-        }
-        fsutil::write_atomic(path, &out)?;
+    // Refuse to clobber a file an editor changed since we read it.
+    let now = fsutil::read_private(path)?.unwrap_or_default();
+    if now != file.bytes.as_slice() {
+        return Err(Error::Other(format!(
+            "{} changed while importing; the values are in the vault, run import-env again to finish",
+            path.display()
+        )));
     }
+    fsutil::write_atomic(path, &out)?;
     for (var, _, name, _) in &plan {
         report.add(path, var, "moved", format!("to {name}"));
     }

@@ -151,6 +151,7 @@ fn journal_path(vault: &Vault) -> PathBuf {
 
 pub fn load_journal(vault: &Vault) -> Result<Journal> {
     let p = journal_path(vault);
+    fsutil::remove_dead_temp_files(vault.dir());
     match fsutil::read_private(&p)? {
         None => Ok(Journal {
             version: 1,
@@ -305,7 +306,11 @@ fn migrate_profiles(
     j: &mut Journal,
     report: &mut Report,
 ) -> Result<()> {
-    let doc = ProfileDoc::load(&src.path)?;
+    let doc = if opts.dry_run {
+        ProfileDoc::load(&src.path)?
+    } else {
+        ProfileDoc::load_locked(&src.path)?
+    };
     let items = inline_items(&doc, report, &src.path);
     if items.is_empty() {
         // Close entries left open by a run that crashed after its rewrite.

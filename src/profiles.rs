@@ -317,6 +317,12 @@ impl ProfileDoc {
         Ok(())
     }
 
+    /// Load under OpenClaw's lock: a snapshot no writer is halfway through, and a lock
+    /// left by a crashed clawvault is cleared on the way.
+    pub fn load_locked(path: &Path) -> Result<ProfileDoc> {
+        Self::modify(path, |doc| Ok((doc.clone(), false)))
+    }
+
     /// Read-modify-write under OpenClaw's lock. `f` returns `Ok(true)` to write.
     pub fn modify<T>(
         path: &Path,
