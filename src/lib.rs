@@ -25,3 +25,4 @@ pub mod importenv;
 pub mod migrate;
 pub mod providers;
 pub mod resolve;
+pub mod strictjson;

@@ -413,7 +413,7 @@ fn migrate_legacy(
 ) -> Result<()> {
     let bytes = fsutil::read_private(&src.path)?.unwrap_or_default();
     let bytes = Zeroizing::new(bytes);
-    let root: Map<String, Value> = match serde_json::from_slice(&bytes) {
+    let root: Map<String, Value> = match crate::strictjson::from_slice(&bytes) {
         Ok(Value::Object(m)) => m,
         Ok(_) => {
             return Err(Error::Usage(format!(

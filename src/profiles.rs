@@ -216,6 +216,9 @@ pub struct ProfileDoc {
 
 fn classify(e: &serde_json::Error) -> &'static str {
     use serde_json::error::Category;
+    if e.to_string().starts_with("duplicate key") {
+        return "a key appears twice in one object";
+    }
     match e.classify() {
         Category::Eof => "the file ends too early",
         Category::Syntax => "syntax error",
@@ -236,10 +239,11 @@ impl ProfileDoc {
         }
     }
 
-    /// Parse bytes (untrusted input: a fuzz target). Serde's messages for a `Value`
-    /// never quote the input, and only the position and category are kept anyway.
+    /// Parse bytes (untrusted input: a fuzz target). Duplicate keys are refused (a
+    /// rewrite would silently drop one). Only the position and category of an error
+    /// are kept, never the input.
     pub fn parse(path: &Path, bytes: &[u8]) -> Result<ProfileDoc> {
-        let v: Value = serde_json::from_slice(bytes).map_err(|e| ProfileError::Parse {
+        let v: Value = crate::strictjson::from_slice(bytes).map_err(|e| ProfileError::Parse {
             path: path.to_path_buf(),
             line: e.line(),
             column: e.column(),
@@ -635,6 +639,18 @@ mod tests {
             e.contains("/x/auth-profiles.json") && e.contains("line 3"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn duplicate_keys_are_refused() {
+        let e = ProfileDoc::parse(
+            Path::new("p"),
+            b"{\"profiles\":{\"a:b\":{\"key\":\"k1\"},\n\"a:b\":{\"key\":\"k2\"}}}",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("appears twice") && e.contains("line 2"), "{e}");
+        assert!(!e.contains("k1") && !e.contains("k2"));
     }
 
     #[test]

@@ -13,6 +13,54 @@ use super::{Backend, BackendError, EntryName, Result};
 use crate::fsutil;
 use crate::secret::{secret_bytes, SecretBytes};
 
+/// The stanza tag that binds a blob to its entry name. It carries no key material:
+/// stock age skips stanza types it does not know, and age's header MAC covers every
+/// stanza, so the name cannot be changed without breaking decryption. A blob copied
+/// or swapped onto another entry's file name is then caught and named.
+pub const NAME_STANZA: &str = "clawvault-name";
+
+/// An X25519 recipient that also writes the entry name into the header.
+struct NamedRecipient<'a> {
+    inner: &'a age::x25519::Recipient,
+    name: &'a str,
+}
+
+impl age::Recipient for NamedRecipient<'_> {
+    fn wrap_file_key(
+        &self,
+        file_key: &age_core::format::FileKey,
+    ) -> std::result::Result<
+        (
+            Vec<age_core::format::Stanza>,
+            std::collections::HashSet<String>,
+        ),
+        age::EncryptError,
+    > {
+        let (mut stanzas, labels) = self.inner.wrap_file_key(file_key)?;
+        stanzas.push(age_core::format::Stanza {
+            tag: NAME_STANZA.into(),
+            args: vec![self.name.to_string()],
+            body: vec![],
+        });
+        Ok((stanzas, labels))
+    }
+}
+
+/// The entry name recorded in a blob's header, if any (read before decrypting;
+/// trusted only after decryption has verified the header MAC).
+fn header_name(blob: &[u8]) -> Option<String> {
+    let prefix = format!("-> {NAME_STANZA} ");
+    for line in blob.split(|&b| b == b'\n').skip(1) {
+        if line.starts_with(b"---") {
+            break;
+        }
+        if let Some(rest) = line.strip_prefix(prefix.as_bytes()) {
+            return std::str::from_utf8(rest).ok().map(str::to_string);
+        }
+    }
+    None
+}
+
 pub struct AgeBackend {
     dir: PathBuf,
     recipient: age::x25519::Recipient,
@@ -85,6 +133,28 @@ impl AgeBackend {
         self.dir.join(blob_file_name(name))
     }
 
+    /// Encrypt `value` to `recipient` as a binary age file whose header names `name`.
+    pub fn encrypt_named(
+        recipient: &age::x25519::Recipient,
+        name: &EntryName,
+        value: &[u8],
+    ) -> Result<Vec<u8>> {
+        use std::io::Write;
+        let r = NamedRecipient {
+            inner: recipient,
+            name: name.as_str(),
+        };
+        let fail =
+            |e: &dyn std::fmt::Display| BackendError::Other(format!("age encryption failed: {e}"));
+        let enc = age::Encryptor::with_recipients(std::iter::once(&r as &dyn age::Recipient))
+            .map_err(|e| fail(&e))?;
+        let mut out = Vec::with_capacity(value.len() + 256);
+        let mut w = enc.wrap_output(&mut out).map_err(|e| fail(&e))?;
+        w.write_all(value).map_err(|e| fail(&e))?;
+        w.finish().map_err(|e| fail(&e))?;
+        Ok(out)
+    }
+
     /// Encrypt `value` to `recipient` as a binary age file.
     pub fn encrypt(recipient: &age::x25519::Recipient, value: &[u8]) -> Result<Vec<u8>> {
         age::encrypt(recipient, value)
@@ -106,7 +176,7 @@ impl Backend for AgeBackend {
             path: self.dir.display().to_string(),
             reason: e.to_string(),
         })?;
-        let blob = Self::encrypt(&self.recipient, value)?;
+        let blob = Self::encrypt_named(&self.recipient, name, value)?;
         let path = self.blob_path(name);
         fsutil::write_atomic(&path, &blob).map_err(|e| BackendError::Io {
             path: path.display().to_string(),
@@ -123,7 +193,16 @@ impl Backend for AgeBackend {
             Err(e) => return Err(io_err(&path, e)),
         };
         match age::decrypt(identity.as_ref(), &blob) {
-            Ok(plain) => Ok(Some(secret_bytes(plain))),
+            Ok(plain) => match header_name(&blob) {
+                Some(n) if n != name.as_str() => Err(BackendError::Corrupt {
+                    name: name.to_string(),
+                    reason: format!(
+                        "{} holds the secret of {n}, not of {name}: blobs were swapped or copied; restore it from a backup or paste the credential again",
+                        path.display()
+                    ),
+                }),
+                _ => Ok(Some(secret_bytes(plain))),
+            },
             Err(e) => Err(BackendError::Corrupt {
                 name: name.to_string(),
                 reason: format!(
@@ -197,6 +276,32 @@ mod tests {
         b.set(&n, b"v").unwrap();
         assert!(b.contains(&n).unwrap());
         assert!(matches!(b.get(&n), Err(BackendError::Locked)));
+    }
+
+    #[test]
+    fn swapped_blob_is_caught_and_named() {
+        let d = tempfile::tempdir().unwrap();
+        let id = age::x25519::Identity::generate();
+        let b = AgeBackend::new(d.path().join("blobs"), id.to_public()).with_identity(Arc::new(id));
+        let a = EntryName::new("main/anthropic:default").unwrap();
+        let o = EntryName::new("main/openai:default").unwrap();
+        b.set(&a, b"value-a").unwrap();
+        b.set(&o, b"value-o").unwrap();
+        fs::copy(b.blob_path(&o), b.blob_path(&a)).unwrap();
+        let err = match b.get(&a) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("a swapped blob must not be served"),
+        };
+        assert!(
+            err.contains("main/anthropic:default") && err.contains("main/openai:default"),
+            "{err}"
+        );
+        // Editing the name in the header breaks age's header MAC.
+        let mut blob = fs::read(b.blob_path(&o)).unwrap();
+        let pos = blob.windows(7).position(|w| w == b"openai:").unwrap();
+        blob[pos] = b'x';
+        fs::write(b.blob_path(&o), &blob).unwrap();
+        assert!(matches!(b.get(&o), Err(BackendError::Corrupt { .. })));
     }
 
     #[test]
