@@ -10,7 +10,7 @@ mod common;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 
-use common::Home;
+use common::{files, Home};
 use serde_json::{json, Value};
 
 const K: &str = "sk-ant-api03-CRASHTEST-0a1b2c3d4e5f";
@@ -55,7 +55,7 @@ fn profiles(h: &Home) -> Value {
 }
 
 fn plaintext_files(h: &Home, secret: &str) -> Vec<PathBuf> {
-    walk(h.tmp.path())
+    files(h.tmp.path())
         .into_iter()
         .filter(|f| {
             std::fs::read(f)
@@ -277,7 +277,7 @@ fn scenarios() -> Vec<Scenario> {
 }
 
 fn no_leftovers(h: &Home) {
-    for f in walk(h.tmp.path()) {
+    for f in files(h.tmp.path()) {
         let n = f.file_name().unwrap().to_string_lossy().into_owned();
         assert!(
             !n.contains(".tmp-") && !n.ends_with(".lock"),
@@ -356,17 +356,4 @@ fn crash_at_every_write_step_converges() {
 
 fn libc_sigabrt() -> i32 {
     6
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = vec![];
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::Home;
+use common::{files, Home};
 use predicates::prelude::*;
 use serde_json::json;
 
@@ -106,7 +106,7 @@ fn crash_at_every_migrate_step_converges_on_rerun() {
             .collect();
         assert!(leftovers.is_empty(), "{point}: left behind {leftovers:?}");
         // No plaintext .bak anywhere; the backup is encrypted.
-        for f in walk(h.tmp.path()) {
+        for f in files(h.tmp.path()) {
             if f.extension().map(|e| e == "age").unwrap_or(false) || f.starts_with(h.vault()) {
                 continue;
             }
@@ -255,17 +255,4 @@ fn import_env_errors_name_the_line_and_change_nothing() {
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = vec![];
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }

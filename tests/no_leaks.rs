@@ -8,7 +8,7 @@ mod common;
 use std::io::Write;
 use std::process::Stdio;
 
-use common::Home;
+use common::{files, Home};
 use serde_json::json;
 
 const S: &str = "sk-ant-api03-LEAKCHECK-7f3e9a1b2c4d5e6f";
@@ -184,7 +184,7 @@ fn a_known_secret_never_leaks() {
         assert!(!contains(&out.stderr, s));
     }
     // Nothing in plaintext at rest: profiles, .env, journal, vault files, backups.
-    for f in walk(h.tmp.path()) {
+    for f in files(h.tmp.path()) {
         let name = f.file_name().unwrap().to_string_lossy().into_owned();
         if name == "pw" || name == "bad" {
             continue;
@@ -198,17 +198,4 @@ fn a_known_secret_never_leaks() {
             );
         }
     }
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = vec![];
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }

@@ -223,6 +223,18 @@ impl Vault {
         Ok((vault, report))
     }
 
+    fn wrap_error(&self, e: WrapError) -> VaultError {
+        match e {
+            WrapError::WrongPassphrase => VaultError::WrongPassphrase {
+                dir: self.dir.clone(),
+            },
+            WrapError::Format(reason) => VaultError::Manifest {
+                path: Self::manifest_path(&self.dir),
+                reason,
+            },
+        }
+    }
+
     /// Open an existing vault, locked.
     pub fn open(dir: &Path) -> Result<Vault> {
         let path = Self::manifest_path(dir);
@@ -320,15 +332,7 @@ impl Vault {
             &self.manifest.identity,
             passphrase.expose_secret().as_bytes(),
         )
-        .map_err(|e| match e {
-            WrapError::WrongPassphrase => VaultError::WrongPassphrase {
-                dir: self.dir.clone(),
-            },
-            WrapError::Format(reason) => VaultError::Manifest {
-                path: Self::manifest_path(&self.dir),
-                reason,
-            },
-        })?;
+        .map_err(|e| self.wrap_error(e))?;
         let s = std::str::from_utf8(id.expose_secret()).map_err(|_| VaultError::Manifest {
             path: Self::manifest_path(&self.dir),
             reason: "the unwrapped identity is not text".into(),
@@ -408,15 +412,7 @@ impl Vault {
             new.expose_secret().as_bytes(),
             kdf,
         )
-        .map_err(|e| match e {
-            WrapError::WrongPassphrase => VaultError::WrongPassphrase {
-                dir: self.dir.clone(),
-            },
-            WrapError::Format(reason) => VaultError::Manifest {
-                path: Self::manifest_path(&self.dir),
-                reason,
-            },
-        })?;
+        .map_err(|e| self.wrap_error(e))?;
         self.manifest.identity = w;
         fsutil::crash_point("passwd:before-manifest");
         self.write_manifest()

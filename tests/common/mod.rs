@@ -98,7 +98,8 @@ pub fn assert_private_tree(dir: &Path) {
     }
 }
 
-fn walk(dir: &Path) -> Vec<PathBuf> {
+/// Every file (and directory) below `dir`, depth first.
+pub fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = vec![dir.to_path_buf()];
     if let Ok(rd) = std::fs::read_dir(dir) {
         for e in rd.flatten() {
@@ -123,4 +124,11 @@ impl Home {
             .env("OPENCLAW_STATE_DIR", self.state());
         c
     }
+}
+
+/// Every regular file below `dir`, sorted.
+pub fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = walk(dir).into_iter().filter(|p| p.is_file()).collect();
+    v.sort();
+    v
 }
