@@ -12,6 +12,7 @@ use clawvault::vault::Vault;
 use clawvault::{Error, Result};
 
 mod models;
+mod openclaw_cmd;
 mod prompt;
 mod resolve_cmd;
 mod vault_cmd;
@@ -66,6 +67,9 @@ pub enum Command {
     Models(models::ModelsCmd),
     /// OpenClaw exec SecretRef provider: one JSON request on stdin, one response on stdout
     Resolve,
+    /// Wire OpenClaw to the vault: register the exec provider, plan and scrub SQLite stores
+    #[command(subcommand)]
+    Openclaw(openclaw_cmd::OpenclawCmd),
 }
 
 /// Everything a command needs to find its files.
@@ -141,5 +145,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Identity(c) => vault_cmd::identity(&ctx, c),
         Command::Models(c) => models::run(&ctx, c),
         Command::Resolve => resolve_cmd::run(&ctx),
+        Command::Openclaw(c) => openclaw_cmd::run(&ctx, c),
     }
 }
