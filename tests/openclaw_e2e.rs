@@ -217,7 +217,10 @@ fn json_era_register_then_doctor_import_resolves_through_clawvault() {
     clawvault_bin_is_real();
     let h = setup_home();
     let key = format!("sk-ant-api03-{}{}", random_suffix(), random_suffix());
-    let token = format!("sk-ant-oat01-{}{}", random_suffix(), random_suffix());
+    let token = format!(
+        "sk-ant-oat01-{}",
+        (0..6).map(|_| random_suffix()).collect::<String>()
+    );
     let profiles = h.profiles();
     std::fs::create_dir_all(profiles.parent().unwrap()).unwrap();
     std::fs::write(
@@ -291,7 +294,10 @@ fn sqlite_era_plan_apply_scrub_leaves_no_plaintext_openclaw_143262() {
     clawvault_bin_is_real();
     let h = setup_home();
     let key = format!("sk-ant-api03-{}{}", random_suffix(), random_suffix());
-    let token = format!("sk-ant-oat01-{}{}", random_suffix(), random_suffix());
+    let token = format!(
+        "sk-ant-oat01-{}",
+        (0..6).map(|_| random_suffix()).collect::<String>()
+    );
     oc.ok(
         &h,
         &["models", "auth", "paste-api-key", "--provider", "anthropic"],
@@ -299,7 +305,15 @@ fn sqlite_era_plan_apply_scrub_leaves_no_plaintext_openclaw_143262() {
     );
     oc.ok(
         &h,
-        &["models", "auth", "paste-token", "--provider", "openai"],
+        &[
+            "models",
+            "auth",
+            "paste-token",
+            "--provider",
+            "anthropic",
+            "--profile-id",
+            "anthropic:setup",
+        ],
         Some(&format!("{token}\n")),
     );
     let shared = h.state().join("state/openclaw.sqlite");
