@@ -21,6 +21,8 @@ pub enum Error {
     Fs(#[from] FsError),
     #[error(transparent)]
     Unlock(#[from] UnlockError),
+    #[error(transparent)]
+    OpenClaw(#[from] crate::openclaw::OpenClawError),
     /// Bad input from the user; the message says what and where.
     #[error("{0}")]
     Usage(String),
@@ -51,6 +53,7 @@ impl Error {
                 Some("unlock the keyring collection (log in to the desktop session) and retry")
             }
             Error::Fs(FsError::Locked { .. }) => None,
+            Error::OpenClaw(e) => e.hint(),
             _ => None,
         }
     }

