@@ -909,9 +909,14 @@ impl OpenBaoBackend {
         }))
     }
 
-    fn needs_refresh(tok: &Token) -> bool {
+    /// Renew when a third of the TTL is left; with AppRole, log in again once the
+    /// token has run out. The server decides whether a token is dead: the client's
+    /// clock only triggers a renewal or a login, never an error.
+    fn needs_refresh(&self, tok: &Token) -> bool {
         match (tok.lease, tok.remaining()) {
-            (Some((_, ttl)), Some(left)) => left.is_zero() || (tok.renewable && left < ttl / 3),
+            (Some((_, ttl)), Some(left)) => {
+                (tok.renewable && left < ttl / 3) || (self.is_approle() && left.is_zero())
+            }
             _ => false,
         }
     }
@@ -919,14 +924,14 @@ impl OpenBaoBackend {
     /// The token to use: loaded, logged in, renewed or replaced as needed.
     fn token(&self) -> Result<Arc<Token>> {
         if let Some(t) = self.token.read().expect("token lock").as_ref() {
-            if !Self::needs_refresh(t) {
+            if !self.needs_refresh(t) {
                 return Ok(t.clone());
             }
         }
         let mut gen = self.refresh.lock().expect("refresh lock");
         let current = self.token.read().expect("token lock").clone();
         if let Some(t) = &current {
-            if !Self::needs_refresh(t) {
+            if !self.needs_refresh(t) {
                 return Ok(t.clone());
             }
         }
@@ -940,26 +945,15 @@ impl OpenBaoBackend {
                 }
             }
             Some(t) => {
-                let renewed = if t.renewable && !t.remaining().unwrap_or_default().is_zero() {
-                    self.renew(&t)?
-                } else {
-                    None
-                };
-                // A renewal capped by the max TTL is still a renewal; only a failed or
-                // impossible one makes AppRole log in again.
+                let renewed = if t.renewable { self.renew(&t)? } else { None };
                 match renewed {
+                    // A renewal capped by the max TTL still counts while time is left.
                     Some(n) if !n.remaining().unwrap_or(Duration::MAX).is_zero() => n,
                     _ if self.is_approle() => {
                         *gen += 1;
                         self.approle_login(*gen)?
                     }
-                    _ if t.remaining().unwrap_or(Duration::MAX).is_zero() => {
-                        return Err(self.unavailable(format!(
-                            "the token from {} has expired; get a new one (e.g. `bao token create` or `bao login`) or configure AppRole",
-                            self.token_source()
-                        )))
-                    }
-                    // Renewal refused but the token is still valid: keep using it.
+                    // Renewal refused: keep using the token until the server says no.
                     _ => Token {
                         secret: t.secret.clone(),
                         generation: t.generation,
@@ -1051,9 +1045,21 @@ impl OpenBaoBackend {
                     };
                 }
                 Some(r) if r.status == 403 => {
+                    let expired = self
+                        .token
+                        .read()
+                        .expect("token lock")
+                        .as_ref()
+                        .and_then(|t| t.remaining())
+                        .is_some_and(|left| left.is_zero());
                     return self.unavailable(format!(
-                        "the token from {} was refused: it is expired, revoked or invalid; get a new one (e.g. `bao login`) or configure AppRole",
-                        self.token_source()
+                        "the token from {} {}; get a new one (e.g. `bao login`) or configure AppRole",
+                        self.token_source(),
+                        if expired {
+                            "has expired"
+                        } else {
+                            "was refused: it is expired, revoked or invalid"
+                        }
                     ));
                 }
                 _ => {}
