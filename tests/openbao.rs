@@ -575,3 +575,65 @@ fn init_openbao_probes_and_reopens() {
     assert!(e.to_string().contains("connection refused"), "{e}");
     assert!(!vdir2.join("vault.json").exists());
 }
+
+/// A loopback TCP forwarder that counts the connections it accepts.
+fn counting_forwarder(target: u16) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::net::{TcpListener, TcpStream};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let count = std::sync::Arc::new(AtomicUsize::new(0));
+    let c = count.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { break };
+            c.fetch_add(1, Ordering::SeqCst);
+            let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else {
+                continue;
+            };
+            let _ = client.set_nodelay(true);
+            let _ = server.set_nodelay(true);
+            let (mut c1, mut s1) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+            let (mut c2, mut s2) = (client, server);
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut c1, &mut s1);
+                let _ = s1.shutdown(std::net::Shutdown::Both);
+            });
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut s2, &mut c2);
+                let _ = c2.shutdown(std::net::Shutdown::Both);
+            });
+        }
+    });
+    (port, count)
+}
+
+#[test]
+fn batch_of_512_reuses_a_few_kept_alive_connections() {
+    let Some(s) = DevServer::start("batch_of_512_reuses_a_few_kept_alive_connections") else {
+        return;
+    };
+    let (port, accepted) = counting_forwarder(s.port);
+    let prefix = rand_prefix();
+    let mut c = config(&s, &prefix, token_auth(&s, "tok", &s.root_token));
+    c.addr = format!("http://127.0.0.1:{port}");
+    let tuning = Tuning::default();
+    let b = OpenBaoBackend::with_tuning(&c, tuning.clone()).unwrap();
+    let names: Vec<EntryName> = (0..512).map(|i| name(&format!("main/p{i}:default"))).collect();
+    for (i, n) in names.iter().enumerate() {
+        b.set(n, format!("v{i}").as_bytes()).unwrap();
+    }
+    let writes = accepted.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(writes <= 2, "512 sequential writes used {writes} connections");
+    let got = b.get_many(&names);
+    for (i, r) in got.into_iter().enumerate() {
+        assert_eq!(r.unwrap().unwrap().expose_secret(), format!("v{i}").as_bytes());
+    }
+    let total = accepted.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        total <= writes + tuning.concurrency,
+        "512 batch reads opened {} connections (limit {})",
+        total - writes,
+        tuning.concurrency
+    );
+}
