@@ -619,15 +619,23 @@ fn batch_of_512_reuses_a_few_kept_alive_connections() {
     c.addr = format!("http://127.0.0.1:{port}");
     let tuning = Tuning::default();
     let b = OpenBaoBackend::with_tuning(&c, tuning.clone()).unwrap();
-    let names: Vec<EntryName> = (0..512).map(|i| name(&format!("main/p{i}:default"))).collect();
+    let names: Vec<EntryName> = (0..512)
+        .map(|i| name(&format!("main/p{i}:default")))
+        .collect();
     for (i, n) in names.iter().enumerate() {
         b.set(n, format!("v{i}").as_bytes()).unwrap();
     }
     let writes = accepted.load(std::sync::atomic::Ordering::SeqCst);
-    assert!(writes <= 2, "512 sequential writes used {writes} connections");
+    assert!(
+        writes <= 2,
+        "512 sequential writes used {writes} connections"
+    );
     let got = b.get_many(&names);
     for (i, r) in got.into_iter().enumerate() {
-        assert_eq!(r.unwrap().unwrap().expose_secret(), format!("v{i}").as_bytes());
+        assert_eq!(
+            r.unwrap().unwrap().expose_secret(),
+            format!("v{i}").as_bytes()
+        );
     }
     let total = accepted.load(std::sync::atomic::Ordering::SeqCst);
     assert!(
@@ -635,5 +643,33 @@ fn batch_of_512_reuses_a_few_kept_alive_connections() {
         "512 batch reads opened {} connections (limit {})",
         total - writes,
         tuning.concurrency
+    );
+}
+
+#[test]
+fn tls_is_verified_and_ca_file_is_honoured() {
+    let Some(s) = DevServer::start_with("tls_is_verified_and_ca_file_is_honoured", &["-dev-tls"])
+    else {
+        return;
+    };
+    assert!(s.addr.starts_with("https://"));
+    let prefix = rand_prefix();
+    let mut c = config(&s, &prefix, token_auth(&s, "tok", &s.root_token));
+    // Without the dev CA the certificate is not trusted.
+    let msg = err_text(
+        OpenBaoBackend::new(&c).unwrap().get(&name("main/x:y")),
+        &[&s.root_token],
+    );
+    assert!(
+        msg.contains("TLS failed") && msg.contains("--ca-file"),
+        "{msg}"
+    );
+    c.ca_file = Some(s.ca_file());
+    let b = OpenBaoBackend::new(&c).unwrap();
+    b.probe().unwrap();
+    b.set(&name("main/x:y"), b"over tls").unwrap();
+    assert_eq!(
+        b.get(&name("main/x:y")).unwrap().unwrap().expose_secret(),
+        b"over tls"
     );
 }

@@ -660,6 +660,13 @@ impl OpenBaoBackend {
             {
                 format!("the connection was dropped ({io}); is the server still running?")
             }
+            ureq::Error::Io(io) if {
+                let m = io.to_string().to_ascii_lowercase();
+                m.contains("certificate") || m.contains("tls") || m.contains("handshake")
+            } =>
+            {
+                format!("TLS failed: {io}; if the server uses a private CA pass --ca-file with its CA certificate")
+            }
             ureq::Error::Io(io) => format!("network error: {io}"),
             ureq::Error::ConnectionFailed => {
                 "cannot connect; is the server running, and is --addr right?".to_string()

