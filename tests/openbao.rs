@@ -181,9 +181,9 @@ fn setup_approle(
     if st != 200 {
         s.ok("POST", "sys/auth/approle", Some(json!({"type": "approle"})));
     }
-    s.policy("clawvault", &docs_policy(prefix));
-    let mut body =
-        json!({"token_policies": ["clawvault"], "token_ttl": "1h", "token_max_ttl": "4h"});
+    let policy = format!("cv-{role}");
+    s.policy(&policy, &docs_policy(prefix));
+    let mut body = json!({"token_policies": [policy], "token_ttl": "1h", "token_max_ttl": "4h"});
     for (k, v) in extra.as_object().unwrap() {
         body[k] = v.clone();
     }
@@ -246,6 +246,28 @@ fn approle_login_runs_the_suite() {
         msg.contains("AppRole login") && msg.contains(&bad.display().to_string()),
         "{msg}"
     );
+
+    // A policy denial with a live AppRole token is not mistaken for a revoked one:
+    // no login per denied id.
+    let (rid_d, sid_d) = setup_approle(&s, "clawvault/some-other-vault", "denied", json!({}));
+    let bd = OpenBaoBackend::new(&config(&s, &prefix, approle_auth(rid_d, sid_d))).unwrap();
+    let count_tokens = || {
+        s.ok("GET", "auth/token/accessors?list=true", None)["data"]["keys"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    let before = count_tokens();
+    let names: Vec<EntryName> = (0..40).map(|i| name(&format!("main/d{i}:x"))).collect();
+    for r in bd.get_many(&names) {
+        let msg = err_text(r, &[&secret_id]);
+        assert!(
+            msg.contains("permission denied on secret/data/") && msg.contains("cv-denied"),
+            "{msg}"
+        );
+    }
+    let logins = count_tokens() - before;
+    assert_eq!(logins, 1, "one AppRole login for 40 denied reads");
 
     // A secret_id file readable by others is refused before any request.
     #[cfg(unix)]
@@ -504,7 +526,7 @@ fn hung_server_times_out_instead_of_hanging() {
     .unwrap();
     let n = name("main/hang:x");
     b.set(&n, b"v").unwrap();
-    s.signal(libc::SIGSTOP);
+    s.freeze();
     let names: Vec<EntryName> = (0..200).map(|_| n.clone()).collect();
     let t0 = Instant::now();
     let results = b.get_many(&names);

@@ -987,11 +987,25 @@ impl OpenBaoBackend {
         Ok(())
     }
 
-    /// An authenticated request; with AppRole, a 403 triggers one login and retry.
+    /// Whether the server still accepts this token (`lookup-self`, which the
+    /// `default` policy grants); `true` when it cannot tell.
+    fn token_alive(&self, tok: &Token) -> Result<bool> {
+        let r = self.raw(
+            Method::Get,
+            "auth/token/lookup-self",
+            Some(&tok.secret),
+            None,
+        )?;
+        Ok(r.status != 403)
+    }
+
+    /// An authenticated request. With AppRole, a 403 whose token the server no
+    /// longer accepts (revoked) triggers one login and a retry; a 403 of a live
+    /// token is a policy denial and is returned as is (no login storm).
     fn call(&self, method: Method, path: &str, body: Option<&[u8]>) -> Result<Resp> {
         let tok = self.token()?;
         let r = self.raw(method, path, Some(&tok.secret), body)?;
-        if r.status == 403 && self.is_approle() {
+        if r.status == 403 && self.is_approle() && !self.token_alive(&tok)? {
             self.relogin(tok.generation)?;
             let tok = self.token()?;
             return self.raw(method, path, Some(&tok.secret), body);
@@ -1023,7 +1037,7 @@ impl OpenBaoBackend {
 
     /// A 403 on `path`: policy denial or a dead token?
     fn denied(&self, name: &str, path: &str, capability: &str) -> BackendError {
-        if !self.is_approle() {
+        {
             let lookup = self.token().ok().and_then(|t| {
                 self.raw(Method::Get, "auth/token/lookup-self", Some(&t.secret), None)
                     .ok()
@@ -1050,6 +1064,12 @@ impl OpenBaoBackend {
                             "permission denied on {path} (token policies: {policies}); grant {capability:?} on that path in a policy (see docs/openbao.md)"
                         ),
                     };
+                }
+                Some(r) if r.status == 403 && self.is_approle() => {
+                    return self.unavailable(format!(
+                        "the token from {} was refused right after login (revoked, or the role's token policies lack the default policy); check the role",
+                        self.token_source()
+                    ));
                 }
                 Some(r) if r.status == 403 => {
                     let expired = self

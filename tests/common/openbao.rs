@@ -291,6 +291,22 @@ impl DevServer {
         }
     }
 
+    /// Freeze the server (SIGSTOP) and wait until the kernel reports it stopped.
+    pub fn freeze(&self) {
+        self.signal(libc::SIGSTOP);
+        let pid = self.pid().expect("server running");
+        let t0 = Instant::now();
+        while t0.elapsed() < Duration::from_secs(5) {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let state = stat.rsplit(") ").next().and_then(|r| r.chars().next());
+            if state == Some('T') {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        panic!("the server did not stop");
+    }
+
     /// Kill the server now (SIGKILL) and reap it.
     pub fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {
