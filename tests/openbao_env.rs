@@ -47,7 +47,7 @@ fn tokens_and_credentials_from_the_environment() {
 
     // Then the file; a bad token there is reported by where it came from.
     let b = OpenBaoBackend::new(&config(&s, file_auth)).unwrap();
-    let e = b.get(&n).err().expect("bogus token is refused").to_string();
+    let e = b.get(&n).expect_err("bogus token is refused").to_string();
     assert!(e.contains("file-token") && e.contains("refused"), "{e}");
     assert!(
         !e.contains("bogus-file-token-1234") && !e.contains(&s.root_token),
@@ -56,7 +56,7 @@ fn tokens_and_credentials_from_the_environment() {
 
     // No token anywhere.
     let b = OpenBaoBackend::new(&config(&s, OpenBaoAuth::Token { token_file: None })).unwrap();
-    let e = b.get(&n).err().expect("no token").to_string();
+    let e = b.get(&n).expect_err("no token").to_string();
     assert!(e.contains("BAO_TOKEN"), "{e}");
 
     // AppRole through systemd credentials.
@@ -84,11 +84,7 @@ fn tokens_and_credentials_from_the_environment() {
         secret_id: CredentialSource::parse("credential:", SECRET_ID_CREDENTIAL).unwrap(),
     };
     let b = OpenBaoBackend::new(&config(&s, auth.clone())).unwrap();
-    let e = b
-        .get(&n)
-        .err()
-        .expect("no credentials directory")
-        .to_string();
+    let e = b.get(&n).expect_err("no credentials directory").to_string();
     assert!(e.contains("CREDENTIALS_DIRECTORY"), "{e}");
     let creds = s.home.path().join("creds");
     std::fs::create_dir(&creds).unwrap();
@@ -98,11 +94,7 @@ fn tokens_and_credentials_from_the_environment() {
     let b = OpenBaoBackend::new(&config(&s, auth)).unwrap();
     assert_eq!(b.get(&n).unwrap().unwrap().expose_secret(), b"from env");
     // That policy reads but may not write: the error names the path and capability.
-    let e = b
-        .set(&n, b"no")
-        .err()
-        .expect("read-only policy")
-        .to_string();
+    let e = b.set(&n, b"no").expect_err("read-only policy").to_string();
     assert!(
         e.contains("secret/data/clawvault/envtest/main/env:x") && e.contains("create"),
         "{e}"

@@ -1313,13 +1313,8 @@ impl OpenBaoBackend {
                     if ty == "kv" { format!(" version {ver}") } else { String::new() }
                 )));
             }
-        } else if m.status == 400 || m.status == 404 {
-            if m.errors().contains("no handler")
-                || m.errors().contains("not found")
-                || m.status == 404
-            {
-                return Err(self.no_mount());
-            }
+        } else if m.status == 404 || (m.status == 400 && m.errors().contains("no handler")) {
+            return Err(self.no_mount());
         }
         let rnd: [u8; 8] = rand::random();
         let hex: String = rnd.iter().map(|b| format!("{b:02x}")).collect();
