@@ -344,7 +344,7 @@ impl Default for Tuning {
 // ---------------------------------------------------------------------------
 
 /// The `init` options for the OpenBao backend; `#[command(flatten)]` them.
-#[derive(Debug, Clone, Default, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct OpenbaoArgs {
     /// OpenBao / Vault address, e.g. https://bao.example:8200 [env: BAO_ADDR, VAULT_ADDR]
     #[arg(long, value_name = "URL")]
@@ -373,6 +373,23 @@ pub struct OpenbaoArgs {
     /// Allow plain http:// to a non-loopback address (sends the token unencrypted)
     #[arg(long)]
     pub allow_insecure_http: bool,
+}
+
+/// The same defaults as the command line's.
+impl Default for OpenbaoArgs {
+    fn default() -> Self {
+        OpenbaoArgs {
+            addr: None,
+            mount: DEFAULT_MOUNT.into(),
+            prefix: None,
+            ca_file: None,
+            token_file: None,
+            approle_role_id_file: None,
+            approle_secret_id_file: None,
+            approle_mount: DEFAULT_APPROLE_MOUNT.into(),
+            allow_insecure_http: false,
+        }
+    }
 }
 
 impl OpenbaoArgs {
@@ -1596,11 +1613,45 @@ mod tests {
     }
 
     #[test]
+    fn args_flatten_into_a_command() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Init {
+            #[command(flatten)]
+            bao: OpenbaoArgs,
+        }
+        let i = Init::try_parse_from(["init", "--addr", "http://127.0.0.1:8200"]).unwrap();
+        assert_eq!(i.bao.mount, "secret");
+        assert_eq!(i.bao.approle_mount, "approle");
+        assert!(Init::try_parse_from(["init", "--approle-role-id-file", "credential:"]).is_err());
+        assert!(Init::try_parse_from([
+            "init",
+            "--token-file",
+            "t",
+            "--approle-role-id-file",
+            "r",
+            "--approle-secret-id-file",
+            "s"
+        ])
+        .is_err());
+        let i = Init::try_parse_from([
+            "init",
+            "--approle-role-id-file",
+            "credential:",
+            "--approle-secret-id-file",
+            "/etc/clawvault/secret_id",
+        ])
+        .unwrap();
+        assert_eq!(
+            i.bao.approle_secret_id_file.as_deref(),
+            Some("/etc/clawvault/secret_id")
+        );
+    }
+
+    #[test]
     fn args_build_a_config() {
         let a = OpenbaoArgs {
             addr: Some("http://127.0.0.1:8200".into()),
-            mount: "secret".into(),
-            approle_mount: "approle".into(),
             ..Default::default()
         };
         let c = a.to_config("v123").unwrap();
