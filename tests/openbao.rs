@@ -136,6 +136,18 @@ fn conformance_suite_with_a_root_token() {
     assert_eq!(st, 404, "purge removes the metadata");
     assert!(!b.purge(&n).unwrap());
     assert!(b.list().unwrap().is_empty());
+
+    // An entry clawvault did not write is reported as such, without its contents.
+    s.ok(
+        "POST",
+        &format!("secret/data/{prefix}/main/foreign:x"),
+        Some(json!({"data": {"password": "hunter2-foreign"}})),
+    );
+    let msg = err_text(
+        b.get(&name("main/foreign:x")),
+        &["hunter2-foreign", &s.root_token],
+    );
+    assert!(msg.contains("no value_b64 field"), "{msg}");
 }
 
 #[test]

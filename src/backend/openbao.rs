@@ -487,6 +487,25 @@ impl Resp {
     }
 }
 
+/// A KV v2 read answer, borrowing from the response body.
+#[derive(Deserialize)]
+struct KvRead<'a> {
+    #[serde(borrow, default)]
+    data: Option<KvReadData<'a>>,
+}
+
+#[derive(Deserialize)]
+struct KvReadData<'a> {
+    #[serde(borrow, default)]
+    data: Option<KvFields<'a>>,
+}
+
+#[derive(Deserialize)]
+struct KvFields<'a> {
+    #[serde(borrow, default)]
+    value_b64: Option<std::borrow::Cow<'a, str>>,
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Method {
     Get,
@@ -1186,29 +1205,27 @@ impl OpenBaoBackend {
             name: name.to_string(),
             reason: reason.to_string(),
         };
-        let v: Value = serde_json::from_slice(&r.body)
-            .map_err(|_| corrupt("the server's answer is not JSON"))?;
-        let data = v
-            .get("data")
-            .ok_or_else(|| corrupt("the answer has no data"))?;
-        let fields = data.get("data").filter(|d| d.is_object()).ok_or_else(|| {
+        // Borrow the base64 from the (zeroized) body instead of copying it into a
+        // serde_json::Value that would be freed without zeroizing.
+        let parsed: KvRead<'_> = serde_json::from_slice(&r.body)
+            .map_err(|_| corrupt("the server's answer is not the expected JSON"))?;
+        let fields = parsed.data.and_then(|d| d.data).ok_or_else(|| {
             corrupt(&format!(
                 "the answer has no KV v2 data: is {}/ a KV version 1 mount? clawvault needs KV v2",
                 self.cfg.mount
             ))
         })?;
-        let b64 = fields
-            .get(VALUE_FIELD)
-            .and_then(|x| x.as_str())
-            .ok_or_else(|| {
-                corrupt(&format!(
-                    "the KV entry has no {VALUE_FIELD} field (it was not written by clawvault)"
-                ))
-            })?;
+        let b64 = fields.value_b64.ok_or_else(|| {
+            corrupt(&format!(
+                "the KV entry has no {VALUE_FIELD} field (it was not written by clawvault)"
+            ))
+        })?;
         let bytes = base64::engine::general_purpose::STANDARD
-            .decode(b64)
+            .decode(b64.as_bytes())
             .map_err(|_| corrupt(&format!("{VALUE_FIELD} is not valid base64")))?;
-        drop(v);
+        if let std::borrow::Cow::Owned(s) = b64 {
+            drop(Zeroizing::new(s));
+        }
         Ok(Some(secret_bytes(bytes)))
     }
 
