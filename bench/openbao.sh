@@ -5,6 +5,7 @@
 #
 #   bench/openbao.sh            # CLI 512-id run once (it takes ~40 s)
 #   CLI_RUNS_512=3 bench/openbao.sh
+#   RELEASE=1 bench/openbao.sh  # clawvault built with --release (as shipped)
 #
 # Starts its own in-memory dev server on a free loopback port; nothing else is
 # contacted. The dev server's throwaway root token is in that server's argv only;
@@ -38,7 +39,7 @@ done
 echo "== machine: $(nproc) cores; $("$bao" version)"
 echo "== clawvault get_many (writes 512 secrets first)"
 CLAWVAULT_BENCH_ADDR=$BAO_ADDR CLAWVAULT_BENCH_TOKEN_FILE=$tmp/token \
-  cargo test -q --test openbao_bench -- --ignored --nocapture 2>&1 | grep -E '^(BENCH|openbao)'
+  cargo test -q ${RELEASE:+--release} --test openbao_bench -- --ignored --nocapture 2>&1 | grep -E '^(BENCH|openbao)'
 
 now() { date +%s%N; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
