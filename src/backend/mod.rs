@@ -11,6 +11,7 @@ use crate::secret::SecretBytes;
 pub mod age;
 pub mod conformance;
 pub mod keychain;
+pub mod openbao;
 
 /// The name of one secret in a vault: `<agent>/<profileId>` for profile material,
 /// `env/<NAME>` for generic secrets. It follows OpenClaw's exec id grammar,
@@ -125,6 +126,11 @@ pub trait Backend: Send + Sync {
     fn contains(&self, name: &EntryName) -> Result<bool>;
     /// Remove; `Ok(false)` when there was nothing to remove.
     fn delete(&self, name: &EntryName) -> Result<bool>;
+    /// Remove with every past version, where the store keeps history (OpenBao's
+    /// KV v2 metadata delete, for `logout --purge`); elsewhere the same as `delete`.
+    fn purge(&self, name: &EntryName) -> Result<bool> {
+        self.delete(name)
+    }
     /// Every entry name in this vault, sorted.
     fn list(&self) -> Result<Vec<EntryName>>;
     /// Read many entries; backends override this to serve a batch in one session.

@@ -9,6 +9,7 @@ use thiserror::Error;
 
 use crate::backend::age::AgeBackend;
 use crate::backend::keychain::{self, KeychainBackend};
+use crate::backend::openbao::{OpenBaoBackend, OpenBaoConfig, OpenbaoArgs};
 use crate::backend::{Backend, BackendError};
 use crate::fsutil::{self, FsError};
 use crate::secret::{ExposeSecret, SecretString};
@@ -31,6 +32,8 @@ pub enum BackendConfig {
     Age,
     /// OS keychain items under this service name.
     Keychain { service: String },
+    /// A KV v2 engine of OpenBao or HashiCorp Vault.
+    Openbao(OpenBaoConfig),
 }
 
 impl BackendConfig {
@@ -38,6 +41,7 @@ impl BackendConfig {
         match self {
             BackendConfig::Age => "age",
             BackendConfig::Keychain { .. } => "keychain",
+            BackendConfig::Openbao(_) => "openbao",
         }
     }
 }
@@ -188,6 +192,55 @@ impl Vault {
                 ),
             },
         };
+        let vault = Self::create(dir, vault_id, backend, passphrase, kdf)?;
+        Ok((vault, report))
+    }
+
+    /// Create a vault whose secrets live in OpenBao / HashiCorp Vault (`clawvault init
+    /// --backend openbao`). The server is probed with a write/read/delete round trip
+    /// under the prefix before anything is written locally.
+    pub fn init_openbao(
+        dir: &Path,
+        args: &OpenbaoArgs,
+        passphrase: &SecretString,
+        kdf: KdfParams,
+    ) -> Result<(Vault, InitReport)> {
+        if fsutil::refuse_symlink(&Self::manifest_path(dir))? {
+            return Err(VaultError::AlreadyInitialized {
+                dir: dir.to_path_buf(),
+            });
+        }
+        let vault_id = random_id();
+        let cfg = args
+            .to_config(&vault_id)
+            .map_err(|reason| BackendError::Unavailable {
+                store: "OpenBao".into(),
+                reason,
+            })?;
+        let probe = OpenBaoBackend::new(&cfg)?.probe()?;
+        let mut reason = format!("asked for with --backend openbao; {probe}");
+        for w in cfg.warnings() {
+            reason.push_str("; ");
+            reason.push_str(&w);
+        }
+        let vault = Self::create(dir, vault_id, BackendConfig::Openbao(cfg), passphrase, kdf)?;
+        Ok((
+            vault,
+            InitReport {
+                backend: "openbao",
+                reason,
+            },
+        ))
+    }
+
+    /// Generate and wrap the identity, write the manifest.
+    fn create(
+        dir: &Path,
+        vault_id: String,
+        backend: BackendConfig,
+        passphrase: &SecretString,
+        kdf: KdfParams,
+    ) -> Result<Vault> {
         let identity = age::x25519::Identity::generate();
         let id_str = identity.to_string();
         let wrapped = keywrap::wrap(
@@ -220,7 +273,7 @@ impl Vault {
             backend: Default::default(),
         };
         vault.write_manifest()?;
-        Ok((vault, report))
+        Ok(vault)
     }
 
     fn wrap_error(&self, e: WrapError) -> VaultError {
@@ -393,6 +446,7 @@ impl Vault {
                 let (store, name) = keychain::platform_store()?;
                 Box::new(KeychainBackend::new(store, name, &self.manifest.vault_id))
             }
+            BackendConfig::Openbao(cfg) => Box::new(OpenBaoBackend::new(cfg)?),
         };
         let _ = self.backend.set(b);
         Ok(self.backend.get().expect("just set").as_ref())
