@@ -18,4 +18,5 @@ pub mod unlock;
 pub mod vault;
 
 pub use error::{Error, Result};
+pub mod agent;
 pub mod resolve;

@@ -22,7 +22,14 @@ fn age_backend_conforms() {
     let d = tempfile::tempdir().unwrap();
     let id = age::x25519::Identity::generate();
     let b = AgeBackend::new(d.path().join("blobs"), id.to_public()).with_identity(Arc::new(id));
-    run_all(&b, &prefix(), &Limits { large: 1 << 20, many: 200 });
+    run_all(
+        &b,
+        &prefix(),
+        &Limits {
+            large: 1 << 20,
+            many: 200,
+        },
+    );
     common::assert_private_tree(&d.path().join("blobs"));
 }
 
@@ -31,7 +38,14 @@ fn keychain_backend_conforms_on_mock_store_with_parts() {
     let store: Arc<keyring_core::CredentialStore> = keyring_core::mock::Store::new().unwrap();
     let b = KeychainBackend::new(store, "mock store".into(), &common::random_suffix())
         .with_item_limit(keychain::WINDOWS_ITEM_LIMIT);
-    run_all(&b, &prefix(), &Limits { large: 3 * keychain::WINDOWS_ITEM_LIMIT + 17, many: 30 });
+    run_all(
+        &b,
+        &prefix(),
+        &Limits {
+            large: 3 * keychain::WINDOWS_ITEM_LIMIT + 17,
+            many: 30,
+        },
+    );
 }
 
 /// The real Secret Service, or a loud skip (a failure when CI requires it).
@@ -56,15 +70,26 @@ fn real_store() -> Option<(Arc<keyring_core::CredentialStore>, String)> {
 
 #[test]
 fn keychain_backend_conforms_on_real_secret_service() {
-    let Some((store, name)) = real_store() else { return };
+    let Some((store, name)) = real_store() else {
+        return;
+    };
     let vault_id = common::random_suffix();
     let b = KeychainBackend::new(store, name, &vault_id);
-    run_all(&b, &prefix(), &Limits { large: 256 * 1024, many: 60 });
+    run_all(
+        &b,
+        &prefix(),
+        &Limits {
+            large: 256 * 1024,
+            many: 60,
+        },
+    );
 }
 
 #[test]
 fn keychain_parts_work_on_real_secret_service() {
-    let Some((store, name)) = real_store() else { return };
+    let Some((store, name)) = real_store() else {
+        return;
+    };
     let b = KeychainBackend::new(store, name, &common::random_suffix()).with_item_limit(100);
     let n = EntryName::new(&format!("{}main/big:value", prefix())).unwrap();
     let v: Vec<u8> = (0..1000u32).map(|i| (i % 251) as u8).collect();
@@ -78,7 +103,9 @@ fn keychain_parts_work_on_real_secret_service() {
 
 #[test]
 fn two_vaults_on_one_keychain_never_collide() {
-    let Some((store, name)) = real_store() else { return };
+    let Some((store, name)) = real_store() else {
+        return;
+    };
     let a = KeychainBackend::new(store.clone(), name.clone(), &common::random_suffix());
     let b = KeychainBackend::new(store, name, &common::random_suffix());
     let n = EntryName::new("main/openai:default").unwrap();
@@ -99,21 +126,45 @@ fn keychain_vault_end_to_end_through_the_cli() {
     let h = common::Home::new();
     let pw = h.pw_file("pw", "recovery passphrase");
     let mut c = h.cmd();
-    for var in ["DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR", "XDG_DATA_HOME"] {
+    for var in [
+        "DBUS_SESSION_BUS_ADDRESS",
+        "XDG_RUNTIME_DIR",
+        "XDG_DATA_HOME",
+    ] {
         if let Some(v) = std::env::var_os(var) {
             c.env(var, v);
         }
     }
     let out = c
-        .args(["init", "--backend", "auto", "--kdf-memory-mib", "1", "--kdf-iterations", "1", "--passphrase-file"])
+        .args([
+            "init",
+            "--backend",
+            "auto",
+            "--kdf-memory-mib",
+            "1",
+            "--kdf-iterations",
+            "1",
+            "--passphrase-file",
+        ])
         .arg(&pw)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let said = String::from_utf8(out.stdout).unwrap();
-    assert!(said.contains("keychain backend") && said.contains("probe"), "{said}");
+    assert!(
+        said.contains("keychain backend") && said.contains("probe"),
+        "{said}"
+    );
     let env = |c: &mut assert_cmd::Command| {
-        for var in ["DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR", "XDG_DATA_HOME"] {
+        for var in [
+            "DBUS_SESSION_BUS_ADDRESS",
+            "XDG_RUNTIME_DIR",
+            "XDG_DATA_HOME",
+        ] {
             if let Some(v) = std::env::var_os(var) {
                 c.env(var, v);
             }
@@ -121,10 +172,16 @@ fn keychain_vault_end_to_end_through_the_cli() {
     };
     let mut c = h.cmd();
     env(&mut c);
-    c.args(["models", "auth", "paste-api-key", "--provider", "openrouter"])
-        .write_stdin("sk-or-v1-TESTONLY-abcdef\n")
-        .assert()
-        .success();
+    c.args([
+        "models",
+        "auth",
+        "paste-api-key",
+        "--provider",
+        "openrouter",
+    ])
+    .write_stdin("sk-or-v1-TESTONLY-abcdef\n")
+    .assert()
+    .success();
     // No passphrase needed to read from the keychain backend.
     let mut c = h.cmd();
     env(&mut c);
@@ -133,9 +190,16 @@ fn keychain_vault_end_to_end_through_the_cli() {
         .write_stdin(r#"{"protocolVersion":1,"ids":["main/openrouter:default"]}"#)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["values"]["main/openrouter:default"], "sk-or-v1-TESTONLY-abcdef");
+    assert_eq!(
+        v["values"]["main/openrouter:default"],
+        "sk-or-v1-TESTONLY-abcdef"
+    );
     let mut c = h.cmd();
     env(&mut c);
     let out = c.args(["models", "status", "--json"]).output().unwrap();
@@ -144,5 +208,7 @@ fn keychain_vault_end_to_end_through_the_cli() {
     assert_eq!(v["profiles"][0]["status"], "static");
     let mut c = h.cmd();
     env(&mut c);
-    c.args(["models", "auth", "logout", "openrouter:default", "--yes"]).assert().success();
+    c.args(["models", "auth", "logout", "openrouter:default", "--yes"])
+        .assert()
+        .success();
 }

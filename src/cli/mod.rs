@@ -11,9 +11,11 @@ use clawvault::unlock::{self, UnlockOptions};
 use clawvault::vault::Vault;
 use clawvault::{Error, Result};
 
+mod agent_cmd;
 mod models;
 mod prompt;
 mod resolve_cmd;
+mod unlock_cmd;
 mod vault_cmd;
 
 /// An encrypted secrets vault for OpenClaw.
@@ -50,6 +52,10 @@ pub struct Global {
     /// Read the vault passphrase from this inherited file descriptor
     #[arg(long, global = true, value_name = "N")]
     pub passphrase_fd: Option<i32>,
+    /// Name of the systemd credential holding the passphrase, inside $CREDENTIALS_DIRECTORY
+    /// (LoadCredential= / LoadCredentialEncrypted=)
+    #[arg(long, global = true, value_name = "NAME", default_value = unlock::DEFAULT_CREDENTIAL)]
+    pub credential: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -65,7 +71,22 @@ pub enum Command {
     #[command(subcommand)]
     Models(models::ModelsCmd),
     /// OpenClaw exec SecretRef provider: one JSON request on stdin, one response on stdout
+    ///
+    /// Asks the clawvault agent first; without one, unlocks from the keychain-remembered
+    /// identity, the keyutils cache, a systemd credential, or a passphrase file/fd. Never prompts.
     Resolve,
+    /// Unlock for unattended use: unlock the running agent, or remember the identity
+    ///
+    /// Without --remember, reads the passphrase (systemd credential, --passphrase-file,
+    /// CLAWVAULT_PASSPHRASE_FILE, --passphrase-fd, else a prompt) and hands it to the agent.
+    /// With --remember, caches the identity where later commands find it. --status shows
+    /// each unlock source in the order they are tried, without unlocking.
+    Unlock(unlock_cmd::UnlockArgs),
+    /// Forget every cached copy of the identity: the agent's, the keychain's, the keyutils key
+    Lock,
+    /// The clawvault agent: holds the unlocked identity and serves `resolve`
+    #[command(subcommand)]
+    Agent(agent_cmd::AgentCmd),
 }
 
 /// Everything a command needs to find its files.
@@ -76,6 +97,7 @@ pub struct Ctx {
 
 impl Ctx {
     fn new(global: Global) -> Result<Ctx> {
+        unlock::validate_credential_name(&global.credential).map_err(Error::Usage)?;
         let state = StateDir::resolve(global.state_dir.as_deref()).ok_or_else(|| {
             Error::Usage(
                 "cannot find the OpenClaw state directory: HOME is not set; pass --state-dir DIR or set OPENCLAW_STATE_DIR".into(),
@@ -107,6 +129,10 @@ impl Ctx {
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from),
             passphrase_fd: self.global.passphrase_fd,
+            credentials_directory: std::env::var_os("CREDENTIALS_DIRECTORY")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
+            credential_name: self.global.credential.clone(),
         }
     }
 
@@ -141,5 +167,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Identity(c) => vault_cmd::identity(&ctx, c),
         Command::Models(c) => models::run(&ctx, c),
         Command::Resolve => resolve_cmd::run(&ctx),
+        Command::Unlock(a) => unlock_cmd::unlock(&ctx, a),
+        Command::Lock => unlock_cmd::lock(&ctx),
+        Command::Agent(c) => agent_cmd::run(&ctx, c),
     }
 }

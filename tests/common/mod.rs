@@ -51,7 +51,15 @@ impl Home {
     pub fn init_age(&self) -> PathBuf {
         let pw = self.pw_file("pw", "correct horse battery");
         self.cmd()
-            .args(["init", "--backend", "age", "--kdf-memory-mib", "1", "--kdf-iterations", "1"])
+            .args([
+                "init",
+                "--backend",
+                "age",
+                "--kdf-memory-mib",
+                "1",
+                "--kdf-iterations",
+                "1",
+            ])
             .arg("--passphrase-file")
             .arg(&pw)
             .assert()
