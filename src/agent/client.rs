@@ -137,15 +137,22 @@ impl Client {
     fn call(&mut self, req: &[u8]) -> Result<Zeroizing<Vec<u8>>, AgentError> {
         let sock = self.socket.clone();
         let w = self.stream.get_mut();
-        w.write_all(req)
+        let wrote = w
+            .write_all(req)
             .and_then(|_| w.write_all(b"\n"))
-            .and_then(|_| w.flush())
-            .map_err(|e| AgentError::io("cannot write to the agent at", &sock, e))?;
+            .and_then(|_| w.flush());
         let mut line = Zeroizing::new(Vec::with_capacity(16 * 1024));
-        (&mut self.stream)
+        let read = (&mut self.stream)
             .take(MAX_REPLY)
-            .read_until(b'\n', &mut line)
-            .map_err(|e| AgentError::io("cannot read from the agent at", &sock, e))?;
+            .read_until(b'\n', &mut line);
+        // An agent that refuses a peer answers and closes without reading: its
+        // answer explains a failed write better than "broken pipe".
+        if let Err(e) = wrote {
+            if line.is_empty() {
+                return Err(AgentError::io("cannot write to the agent at", &sock, e));
+            }
+        }
+        read.map_err(|e| AgentError::io("cannot read from the agent at", &sock, e))?;
         if line.is_empty() {
             return Err(AgentError {
                 code: "io".into(),

@@ -9,7 +9,9 @@
 //!
 //! Raw `add_key`/`keyctl` system calls through libc; errors name the cause in words,
 //! never a bare errno.
+#![cfg_attr(not(target_os = "linux"), allow(dead_code, unused_imports))]
 
+#[cfg(target_os = "linux")]
 use std::ffi::CString;
 use std::time::Duration;
 
@@ -34,10 +36,12 @@ pub fn key_name(vault_id: &str) -> String {
     format!("clawvault:identity:{vault_id}")
 }
 
+#[cfg(target_os = "linux")]
 fn errno() -> i32 {
     std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
 }
 
+#[cfg(target_os = "linux")]
 /// Explain an errno from a keyutils call in words.
 fn explain(what: &str, e: i32) -> String {
     match e {
@@ -60,6 +64,7 @@ fn explain(what: &str, e: i32) -> String {
     }
 }
 
+#[cfg(target_os = "linux")]
 /// Whether an error from [`get`] just means "nothing cached".
 pub fn is_absent(e: &KeyError) -> bool {
     matches!(
@@ -81,6 +86,7 @@ impl std::fmt::Display for KeyError {
     }
 }
 
+#[cfg(target_os = "linux")]
 fn fail(what: &str) -> KeyError {
     let e = errno();
     KeyError {
@@ -89,6 +95,7 @@ fn fail(what: &str) -> KeyError {
     }
 }
 
+#[cfg(target_os = "linux")]
 fn search(desc: &CString) -> Result<i64, KeyError> {
     let ty = CString::new("user").expect("no nul");
     // SAFETY: valid NUL-terminated strings; the kernel reads them only.
@@ -108,6 +115,7 @@ fn search(desc: &CString) -> Result<i64, KeyError> {
     Ok(r)
 }
 
+#[cfg(target_os = "linux")]
 /// Cache `identity` for `vault_id` with a timeout. Replaces an older copy.
 pub fn store(vault_id: &str, identity: &SecretString, ttl: Duration) -> Result<(), KeyError> {
     use secrecy::ExposeSecret;
@@ -165,6 +173,7 @@ pub fn store(vault_id: &str, identity: &SecretString, ttl: Duration) -> Result<(
     Ok(())
 }
 
+#[cfg(target_os = "linux")]
 /// The cached identity for `vault_id`.
 pub fn get(vault_id: &str) -> Result<SecretString, KeyError> {
     let desc = CString::new(key_name(vault_id)).map_err(|_| KeyError {
@@ -200,6 +209,7 @@ pub fn get(vault_id: &str) -> Result<SecretString, KeyError> {
     Ok(SecretString::from(s.to_string()))
 }
 
+#[cfg(target_os = "linux")]
 /// Remove the cached identity. `Ok(false)` when there was none.
 pub fn forget(vault_id: &str) -> Result<bool, KeyError> {
     let Ok(desc) = CString::new(key_name(vault_id)) else {
@@ -236,7 +246,35 @@ pub fn forget(vault_id: &str) -> Result<bool, KeyError> {
     Ok(removed)
 }
 
-#[cfg(test)]
+#[cfg(not(target_os = "linux"))]
+pub fn is_absent(_: &KeyError) -> bool {
+    false
+}
+
+#[cfg(not(target_os = "linux"))]
+fn unsupported() -> KeyError {
+    KeyError {
+        errno: libc::ENOSYS,
+        message: "the kernel keyutils keyring exists on Linux only".into(),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn store(_: &str, _: &SecretString, _: Duration) -> Result<(), KeyError> {
+    Err(unsupported())
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn get(_: &str) -> Result<SecretString, KeyError> {
+    Err(unsupported())
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn forget(_: &str) -> Result<bool, KeyError> {
+    Ok(false)
+}
+
+#[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::*;
 
