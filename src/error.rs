@@ -44,7 +44,7 @@ impl Error {
             }
             Error::Unlock(u) if u.wrong_passphrase => Some("check the passphrase; nothing was changed"),
             Error::Unlock(_) => Some(
-                "give --passphrase-file F (mode 0600), CLAWVAULT_PASSPHRASE_FILE or --passphrase-fd N, or run in a terminal",
+                "start the agent (`clawvault agent start`), cache the identity (`clawvault unlock --remember keychain|keyutils`), or give --passphrase-file F (mode 0600) / --passphrase-fd N; `clawvault unlock --status` shows every source",
             ),
             Error::Backend(BackendError::Unavailable { .. }) => Some(
                 "start or unlock the keychain service, or create an age vault with `clawvault init --backend age`",

@@ -19,6 +19,7 @@ pub mod unlock;
 pub mod vault;
 
 pub use error::{Error, Result};
+pub mod agent;
 pub mod backup;
 pub mod envfile;
 pub mod fuzzing;

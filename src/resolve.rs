@@ -152,8 +152,8 @@ impl Response {
     }
 }
 
-/// JSON string escaping into a zeroizing buffer.
-fn write_json_str(out: &mut Vec<u8>, s: &str) {
+/// JSON string escaping into a (zeroizing) buffer, without an intermediate copy.
+pub fn write_json_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     for ch in s.chars() {
         match ch {

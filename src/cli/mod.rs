@@ -11,11 +11,13 @@ use clawvault::unlock::{self, UnlockOptions};
 use clawvault::vault::Vault;
 use clawvault::{Error, Result};
 
+mod agent_cmd;
 mod migrate_cmd;
 mod models;
 mod openclaw_cmd;
 mod prompt;
 mod resolve_cmd;
+mod unlock_cmd;
 mod vault_cmd;
 
 /// An encrypted secrets vault for OpenClaw.
@@ -52,6 +54,10 @@ pub struct Global {
     /// Read the vault passphrase from this inherited file descriptor
     #[arg(long, global = true, value_name = "N")]
     pub passphrase_fd: Option<i32>,
+    /// Name of the systemd credential holding the passphrase, inside $CREDENTIALS_DIRECTORY
+    /// (LoadCredential= / LoadCredentialEncrypted=)
+    #[arg(long, global = true, value_name = "NAME", default_value = unlock::DEFAULT_CREDENTIAL)]
+    pub credential: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -67,6 +73,9 @@ pub enum Command {
     #[command(subcommand)]
     Models(models::ModelsCmd),
     /// OpenClaw exec SecretRef provider: one JSON request on stdin, one response on stdout
+    ///
+    /// Asks the clawvault agent first; without one, unlocks from the keychain-remembered
+    /// identity, the keyutils cache, a systemd credential, or a passphrase file/fd. Never prompts.
     Resolve,
     /// Move plaintext credentials from OpenClaw's files into the vault
     Migrate(migrate_cmd::MigrateArgs),
@@ -77,6 +86,18 @@ pub enum Command {
     /// Wire OpenClaw to the vault: register the exec provider, plan and scrub SQLite stores
     #[command(subcommand)]
     Openclaw(openclaw_cmd::OpenclawCmd),
+    /// Unlock for unattended use: unlock the running agent, or remember the identity
+    ///
+    /// Without --remember, reads the passphrase (systemd credential, --passphrase-file,
+    /// CLAWVAULT_PASSPHRASE_FILE, --passphrase-fd, else a prompt) and hands it to the agent.
+    /// With --remember, caches the identity where later commands find it. --status shows
+    /// each unlock source in the order they are tried, without unlocking.
+    Unlock(unlock_cmd::UnlockArgs),
+    /// Forget every cached copy of the identity: the agent's, the keychain's, the keyutils key
+    Lock,
+    /// The clawvault agent: holds the unlocked identity and serves `resolve`
+    #[command(subcommand)]
+    Agent(agent_cmd::AgentCmd),
 }
 
 /// Everything a command needs to find its files.
@@ -87,6 +108,7 @@ pub struct Ctx {
 
 impl Ctx {
     fn new(global: Global) -> Result<Ctx> {
+        unlock::validate_credential_name(&global.credential).map_err(Error::Usage)?;
         let state = StateDir::resolve(global.state_dir.as_deref()).ok_or_else(|| {
             Error::Usage(
                 "cannot find the OpenClaw state directory: HOME is not set; pass --state-dir DIR or set OPENCLAW_STATE_DIR".into(),
@@ -118,6 +140,10 @@ impl Ctx {
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from),
             passphrase_fd: self.global.passphrase_fd,
+            credentials_directory: std::env::var_os("CREDENTIALS_DIRECTORY")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
+            credential_name: self.global.credential.clone(),
         }
     }
 
@@ -156,5 +182,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::ImportEnv(a) => migrate_cmd::import_env(&ctx, a),
         Command::Exec(a) => migrate_cmd::exec(&ctx, a),
         Command::Openclaw(c) => openclaw_cmd::run(&ctx, c),
+        Command::Unlock(a) => unlock_cmd::unlock(&ctx, a),
+        Command::Lock => unlock_cmd::lock(&ctx),
+        Command::Agent(c) => agent_cmd::run(&ctx, c),
     }
 }

@@ -4,8 +4,9 @@
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
+use clawvault::agent::client::Client;
 use clawvault::resolve::{self, MAX_REQUEST_BYTES};
-use clawvault::unlock::{self, NoPrompt};
+use clawvault::unlock::{self, names, Attempt, NoPrompt};
 use clawvault::{Error, Result};
 use zeroize::Zeroizing;
 
@@ -20,15 +21,65 @@ pub fn run(ctx: &Ctx) -> Result<ExitCode> {
         .map_err(|e| Error::Other(format!("resolve: cannot read the request from stdin: {e}")))?;
     let req = resolve::parse_request(&input).map_err(|e| Error::Usage(format!("resolve: {e}")))?;
     let mut vault = ctx.open_vault()?;
-    if vault.reads_need_identity() && !req.ids.is_empty() {
-        unlock::unlock(&mut vault, &ctx.unlock_options(), &mut NoPrompt)?;
-    }
+    // (1) The agent, when its socket answers.
+    let agent_attempt = if req.ids.is_empty() {
+        None
+    } else {
+        match Client::connect(vault.dir(), vault.id()) {
+            Ok(mut c) => match c.resolve(&req.ids) {
+                Ok(mut body) => {
+                    body.push(b'\n');
+                    eprintln!(
+                        "clawvault: resolve: {} ids served by the agent at {}",
+                        req.ids.len(),
+                        c.socket.display()
+                    );
+                    return write_out(&body);
+                }
+                Err(e) if e.is_locked() => Some(Attempt {
+                    source: names::AGENT.into(),
+                    outcome: format!("running at {} but locked", c.socket.display()),
+                }),
+                Err(e) => Some(Attempt {
+                    source: names::AGENT.into(),
+                    outcome: e.to_string(),
+                }),
+            },
+            Err(why) => Some(Attempt {
+                source: names::AGENT.into(),
+                outcome: why.to_string(),
+            }),
+        }
+    };
+    // (2)-(5) Local sources; never a prompt.
+    let how = if vault.reads_need_identity() && !req.ids.is_empty() {
+        match unlock::unlock(&mut vault, &ctx.unlock_options(), &mut NoPrompt) {
+            Ok(src) => format!("unlocked from {src}"),
+            Err(mut e) => {
+                if let Some(a) = agent_attempt {
+                    e.attempts.insert(0, a);
+                }
+                return Err(e.into());
+            }
+        }
+    } else {
+        "the keychain backend (no identity needed)".to_string()
+    };
     let resp = resolve::serve(vault.backend()?, &req.ids)
         .map_err(|e| Error::Other(format!("resolve: {e}")))?;
-    let out = resp.to_json();
+    if !req.ids.is_empty() {
+        eprintln!(
+            "clawvault: resolve: {} ids served locally, {how}",
+            req.ids.len()
+        );
+    }
+    write_out(&resp.to_json())
+}
+
+fn write_out(out: &[u8]) -> Result<ExitCode> {
     let mut stdout = std::io::stdout().lock();
     stdout
-        .write_all(&out)
+        .write_all(out)
         .and_then(|_| stdout.flush())
         .map_err(|e| Error::Other(format!("resolve: cannot write the response: {e}")))?;
     Ok(ExitCode::SUCCESS)

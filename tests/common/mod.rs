@@ -114,8 +114,32 @@ pub fn walk(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// A foreground `clawvault agent run`, killed when dropped.
+pub struct AgentProc {
+    pub child: std::process::Child,
+    pub log: PathBuf,
+}
+
+impl AgentProc {
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn signal(&self, sig: i32) {
+        // SAFETY: a signal to our own child.
+        unsafe { libc::kill(self.child.id() as i32, sig) };
+    }
+}
+
+impl Drop for AgentProc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl Home {
-    /// The binary as a std Command (for spawn/pipes), same clean environment.
+    /// The binary as a std Command (for children that outlive one call).
     pub fn cmd_std(&self) -> std::process::Command {
         let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("clawvault"));
         c.env_clear()
@@ -123,6 +147,106 @@ impl Home {
             .env("HOME", self.tmp.path())
             .env("OPENCLAW_STATE_DIR", self.state());
         c
+    }
+
+    /// Start `agent run ARGS` in the foreground and wait until it answers.
+    pub fn agent_run(
+        &self,
+        args: &[&str],
+        tweak: impl FnOnce(&mut std::process::Command),
+    ) -> AgentProc {
+        let log = self
+            .tmp
+            .path()
+            .join(format!("agent-{}.log", random_suffix()));
+        let mut c = self.cmd_std();
+        c.args(["agent", "run"]).args(args);
+        c.stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap());
+        tweak(&mut c);
+        let mut child = c.spawn().unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            if let Some(st) = child.try_wait().unwrap() {
+                panic!(
+                    "agent exited early ({st}): {}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                );
+            }
+            if std::fs::read_to_string(&log)
+                .unwrap_or_default()
+                .contains("serving vault")
+            {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "agent did not start: {}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        AgentProc { child, log }
+    }
+
+    /// `agent status --json`
+    pub fn agent_status(&self) -> (i32, serde_json::Value) {
+        let out = self
+            .cmd()
+            .args(["agent", "status", "--json"])
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null),
+        )
+    }
+
+    /// Run `resolve` the way OpenClaw does (no TTY, bare env plus what `tweak` adds).
+    pub fn resolve(&self, ids: &[&str], tweak: impl FnOnce(&mut Command)) -> std::process::Output {
+        let req = serde_json::json!({"protocolVersion": 1, "provider": "clawvault", "ids": ids});
+        let mut c = self.cmd();
+        c.arg("resolve").write_stdin(req.to_string());
+        tweak(&mut c);
+        c.output().unwrap()
+    }
+
+    pub fn vault_id(&self) -> String {
+        let v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(self.vault().join("vault.json")).unwrap())
+                .unwrap();
+        v["vaultId"].as_str().unwrap().to_string()
+    }
+}
+
+/// The real Secret Service, or a loud skip (a failure when CI requires it).
+pub fn secret_service_usable() -> bool {
+    use clawvault::backend::keychain;
+    let required = std::env::var("CLAWVAULT_REQUIRE_SECRET_SERVICE").as_deref() == Ok("1");
+    match keychain::platform_store()
+        .map_err(|e| e.to_string())
+        .and_then(|(s, n)| keychain::probe(&s, &n))
+    {
+        Ok(()) => true,
+        Err(why) if required => panic!("the Secret Service is required but unusable: {why}"),
+        Err(why) => {
+            eprintln!("SKIPPED: Secret Service unusable: {why}");
+            false
+        }
+    }
+}
+
+/// Pass the D-Bus session (and runtime dirs) through to a command.
+pub fn pass_dbus(c: &mut Command) {
+    for var in [
+        "DBUS_SESSION_BUS_ADDRESS",
+        "XDG_RUNTIME_DIR",
+        "XDG_DATA_HOME",
+    ] {
+        if let Some(v) = std::env::var_os(var) {
+            c.env(var, v);
+        }
     }
 }
 

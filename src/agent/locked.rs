@@ -1,0 +1,140 @@
+//! Memory for the held identity: its own mmap'ed pages, mlock'ed (never swapped),
+//! excluded from core dumps, zeroized before they are released. And process
+//! hardening for the agent: no core dumps, no ptrace attach by same-uid processes.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::secret::{ExposeSecret, SecretString};
+
+static MLOCK_WARNED: AtomicBool = AtomicBool::new(false);
+
+/// A page-backed buffer holding one secret string.
+pub struct LockedBuf {
+    ptr: *mut u8,
+    cap: usize,
+    len: usize,
+    locked: bool,
+}
+
+// SAFETY: the buffer is exclusively owned; no interior aliasing.
+unsafe impl Send for LockedBuf {}
+unsafe impl Sync for LockedBuf {}
+
+fn page_size() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let p = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    if p > 0 {
+        p as usize
+    } else {
+        4096
+    }
+}
+
+impl LockedBuf {
+    /// Copy `s` into fresh locked pages. mlock failure is reported once on stderr
+    /// (a low RLIMIT_MEMLOCK), not fatal.
+    pub fn new(s: &SecretString) -> std::io::Result<LockedBuf> {
+        let bytes = s.expose_secret().as_bytes();
+        let ps = page_size();
+        let cap = bytes.len().div_ceil(ps).max(1) * ps;
+        // SAFETY: anonymous private mapping; checked for MAP_FAILED below.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                cap,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: ptr is a fresh mapping of cap bytes.
+        let locked = unsafe { libc::mlock(ptr, cap) } == 0;
+        if !locked && !MLOCK_WARNED.swap(true, Ordering::Relaxed) {
+            eprintln!(
+                "clawvault agent: warning: cannot lock the identity's memory (mlock: {}); it could be swapped out. Raise RLIMIT_MEMLOCK (LimitMEMLOCK= in the unit) to fix this.",
+                std::io::Error::last_os_error()
+            );
+        }
+        #[cfg(target_os = "linux")]
+        // SAFETY: advisory call on our own mapping.
+        unsafe {
+            libc::madvise(ptr, cap, libc::MADV_DONTDUMP);
+        }
+        // SAFETY: bytes.len() <= cap; regions do not overlap.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), ptr as *mut u8, bytes.len()) };
+        Ok(LockedBuf {
+            ptr: ptr as *mut u8,
+            cap,
+            len: bytes.len(),
+            locked,
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        // SAFETY: ptr holds len bytes copied from a &str.
+        unsafe { std::str::from_utf8_unchecked(std::slice::from_raw_parts(self.ptr, self.len)) }
+    }
+
+    pub fn is_mlocked(&self) -> bool {
+        self.locked
+    }
+}
+
+impl Drop for LockedBuf {
+    fn drop(&mut self) {
+        // SAFETY: ptr/cap describe our mapping; volatile writes so the zeroing is kept.
+        unsafe {
+            for i in 0..self.cap {
+                std::ptr::write_volatile(self.ptr.add(i), 0);
+            }
+            std::sync::atomic::compiler_fence(Ordering::SeqCst);
+            if self.locked {
+                libc::munlock(self.ptr as *mut libc::c_void, self.cap);
+            }
+            libc::munmap(self.ptr as *mut libc::c_void, self.cap);
+        }
+    }
+}
+
+/// No core dumps, no ptrace attach by other same-uid processes. Returns what could
+/// not be done, for the log.
+pub fn harden_process() -> Vec<String> {
+    let mut failed = vec![];
+    let zero = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: plain system calls with valid arguments.
+    unsafe {
+        if libc::setrlimit(libc::RLIMIT_CORE, &zero) != 0 {
+            failed.push(format!(
+                "RLIMIT_CORE 0: {}",
+                std::io::Error::last_os_error()
+            ));
+        }
+        #[cfg(target_os = "linux")]
+        if libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 {
+            failed.push(format!(
+                "PR_SET_DUMPABLE 0: {}",
+                std::io::Error::last_os_error()
+            ));
+        }
+    }
+    failed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn holds_and_zeroizes() {
+        let b = LockedBuf::new(&SecretString::from("AGE-SECRET-KEY-1TEST".to_string())).unwrap();
+        assert_eq!(b.as_str(), "AGE-SECRET-KEY-1TEST");
+        drop(b);
+    }
+}

@@ -1,0 +1,68 @@
+//! Where a vault's agent lives: `$XDG_RUNTIME_DIR/clawvault/<vault-id>.sock`, else
+//! `/run/user/<uid>/clawvault/` when that runtime directory exists (so a resolver
+//! run with a bare environment still finds an agent started under systemd), else
+//! inside the vault directory. The pid file and log sit beside the socket.
+
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentPaths {
+    pub dir: PathBuf,
+    pub socket: PathBuf,
+    pub pid: PathBuf,
+    pub log: PathBuf,
+}
+
+impl AgentPaths {
+    fn in_dir(dir: PathBuf, stem: &str) -> AgentPaths {
+        AgentPaths {
+            socket: dir.join(format!("{stem}.sock")),
+            pid: dir.join(format!("{stem}.pid")),
+            log: dir.join(format!("{stem}.log")),
+            dir,
+        }
+    }
+}
+
+fn uid() -> u32 {
+    // SAFETY: getuid cannot fail.
+    unsafe { libc::getuid() }
+}
+
+fn runtime_dirs() -> Vec<PathBuf> {
+    let mut v = vec![];
+    if let Some(x) = std::env::var_os("XDG_RUNTIME_DIR").filter(|x| !x.is_empty()) {
+        let p = PathBuf::from(x);
+        if p.is_absolute() {
+            v.push(p);
+        }
+    }
+    let run_user = PathBuf::from(format!("/run/user/{}", uid()));
+    if !v.contains(&run_user)
+        && std::fs::metadata(&run_user)
+            .map(|m| m.is_dir() && m.uid() == uid())
+            .unwrap_or(false)
+    {
+        v.push(run_user);
+    }
+    v
+}
+
+/// Every place an agent for this vault may listen, the one `agent run` binds first.
+pub fn candidates(vault_dir: &Path, vault_id: &str) -> Vec<AgentPaths> {
+    let mut v: Vec<AgentPaths> = runtime_dirs()
+        .into_iter()
+        .map(|d| AgentPaths::in_dir(d.join("clawvault"), vault_id))
+        .collect();
+    v.push(AgentPaths::in_dir(vault_dir.to_path_buf(), "agent"));
+    v
+}
+
+/// Where `agent run` binds.
+pub fn for_bind(vault_dir: &Path, vault_id: &str) -> AgentPaths {
+    candidates(vault_dir, vault_id)
+        .into_iter()
+        .next()
+        .expect("the vault directory is always a candidate")
+}

@@ -1,0 +1,535 @@
+//! `clawvault agent run`: the tokio server. One task per connection; backend reads
+//! (age decryption, Secret Service calls) run on the blocking pool.
+
+use std::borrow::Cow;
+use std::io::ErrorKind;
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+use zeroize::Zeroizing;
+
+use super::locked::LockedBuf;
+use super::paths::{self, AgentPaths};
+use super::{codes, MAX_REQUEST_LINE, PROTOCOL_VERSION};
+use crate::backend::age::AgeBackend;
+use crate::backend::Backend;
+use crate::fsutil;
+use crate::resolve::{self, MAX_IDS};
+use crate::secret::SecretString;
+use crate::vault::{Vault, VaultError};
+
+/// How `agent run` was asked to behave.
+pub struct Config {
+    pub vault_dir: PathBuf,
+    /// Lock after this long without a request; `None` = never.
+    pub idle: Option<Duration>,
+    /// An identity unlocked at start (systemd credential, keychain, keyutils...).
+    pub initial: Option<(SecretString, String)>,
+}
+
+fn log(msg: impl std::fmt::Display) {
+    eprintln!("clawvault agent: {msg}");
+}
+
+struct Held {
+    id: Option<LockedBuf>,
+    source: Option<String>,
+    last_used: Instant,
+}
+
+struct Shared {
+    vault_dir: PathBuf,
+    vault_id: String,
+    backend_kind: &'static str,
+    needs_identity: bool,
+    recipient: age::x25519::Recipient,
+    /// The vault, for backends that need no identity (keychain).
+    vault: Arc<Vault>,
+    held: Mutex<Held>,
+    idle: Option<Duration>,
+    socket: PathBuf,
+    uid: u32,
+    stop: tokio::sync::Notify,
+}
+
+/// The pid file, locked for the agent's lifetime (single instance).
+pub struct PidLock {
+    _file: std::fs::File,
+}
+
+/// Take the single-instance lock, or say who holds it.
+pub fn lock_pid(path: &Path) -> Result<PidLock, String> {
+    use std::io::{Read, Seek, Write};
+    use std::os::fd::AsRawFd;
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(|e| format!("cannot open the pid file {}: {e}", path.display()))?;
+    // SAFETY: flock on an fd we own.
+    if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        let e = std::io::Error::last_os_error();
+        if e.kind() == ErrorKind::WouldBlock {
+            let mut s = String::new();
+            let _ = f.read_to_string(&mut s);
+            return Err(format!(
+                "another clawvault agent already serves this vault (pid {}, pid file {}); stop it with `clawvault agent stop`",
+                s.trim(),
+                path.display()
+            ));
+        }
+        return Err(format!("cannot lock the pid file {}: {e}", path.display()));
+    }
+    let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+    f.set_len(0)
+        .and_then(|_| f.rewind())
+        .and_then(|_| writeln!(f, "{}", std::process::id()))
+        .map_err(|e| format!("cannot write the pid file {}: {e}", path.display()))?;
+    Ok(PidLock { _file: f })
+}
+
+/// Bind the socket: the directory is made 0700, a stale socket (from a crash: we
+/// hold the pid lock, so nobody else is serving it) is replaced, the socket is 0600.
+fn bind(p: &AgentPaths) -> Result<std::os::unix::net::UnixListener, String> {
+    match std::fs::symlink_metadata(&p.socket) {
+        Ok(m) if m.file_type().is_socket() => {
+            log(format_args!(
+                "replacing a stale socket at {}",
+                p.socket.display()
+            ));
+            std::fs::remove_file(&p.socket)
+                .map_err(|e| format!("cannot remove {}: {e}", p.socket.display()))?;
+        }
+        Ok(_) => {
+            return Err(format!(
+                "{} exists and is not a socket; move it away",
+                p.socket.display()
+            ))
+        }
+        Err(e) if e.kind() == ErrorKind::NotFound => {}
+        Err(e) => return Err(format!("cannot inspect {}: {e}", p.socket.display())),
+    }
+    let l = std::os::unix::net::UnixListener::bind(&p.socket)
+        .map_err(|e| format!("cannot listen on {}: {e}", p.socket.display()))?;
+    std::fs::set_permissions(&p.socket, std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| format!("cannot set the mode of {}: {e}", p.socket.display()))?;
+    l.set_nonblocking(true)
+        .map_err(|e| format!("cannot configure {}: {e}", p.socket.display()))?;
+    Ok(l)
+}
+
+/// Tell systemd we are ready (Type=notify); a no-op without `NOTIFY_SOCKET`.
+pub fn sd_notify(state: &str) {
+    let Some(path) = std::env::var_os("NOTIFY_SOCKET").filter(|p| !p.is_empty()) else {
+        return;
+    };
+    let Ok(sock) = std::os::unix::net::UnixDatagram::unbound() else {
+        return;
+    };
+    let bytes = std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str());
+    let r = if let Some(name) = bytes.strip_prefix(b"@") {
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::linux::net::SocketAddrExt;
+            std::os::unix::net::SocketAddr::from_abstract_name(name)
+                .and_then(|a| sock.send_to_addr(state.as_bytes(), &a))
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = name;
+            Ok(0)
+        }
+    } else {
+        sock.send_to(state.as_bytes(), Path::new(&path))
+    };
+    if let Err(e) = r {
+        log(format_args!("cannot notify the service manager: {e}"));
+    }
+}
+
+/// Run the agent in the foreground until SIGTERM/SIGINT or a `stop` request.
+pub fn run(cfg: Config) -> Result<(), String> {
+    let vault = Vault::open(&cfg.vault_dir).map_err(|e| e.to_string())?;
+    let p = paths::for_bind(&cfg.vault_dir, vault.id());
+    fsutil::ensure_private_dir(&p.dir).map_err(|e| e.to_string())?;
+    let _pid = lock_pid(&p.pid)?;
+    let listener = bind(&p)?;
+    let recipient = vault.recipient().map_err(|e| e.to_string())?;
+    let held = match cfg.initial {
+        Some((id, source)) => Held {
+            id: Some(LockedBuf::new(&id).map_err(|e| format!("cannot allocate memory: {e}"))?),
+            source: Some(source),
+            last_used: Instant::now(),
+        },
+        None => Held {
+            id: None,
+            source: None,
+            last_used: Instant::now(),
+        },
+    };
+    let shared = Arc::new(Shared {
+        vault_dir: cfg.vault_dir.clone(),
+        vault_id: vault.id().to_string(),
+        backend_kind: vault.manifest().backend.kind(),
+        needs_identity: vault.reads_need_identity(),
+        recipient,
+        vault: Arc::new(vault),
+        held: Mutex::new(held),
+        idle: cfg.idle,
+        socket: p.socket.clone(),
+        // SAFETY: geteuid cannot fail.
+        uid: unsafe { libc::geteuid() },
+        stop: tokio::sync::Notify::new(),
+    });
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .max_blocking_threads(16)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let r = rt.block_on(serve(listener, shared.clone()));
+    // Zeroize before anything else, then remove the socket.
+    if let Ok(mut h) = shared.held.lock() {
+        h.id = None;
+    }
+    let _ = std::fs::remove_file(&p.socket);
+    rt.shutdown_timeout(Duration::from_secs(2));
+    log("stopped");
+    r
+}
+
+async fn serve(listener: std::os::unix::net::UnixListener, sh: Arc<Shared>) -> Result<(), String> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let listener = UnixListener::from_std(listener).map_err(|e| e.to_string())?;
+    let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+    let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
+    {
+        let h = sh.held.lock().expect("not poisoned");
+        log(format_args!(
+            "serving vault {} ({} backend) on {}; {}; idle lock {}",
+            sh.vault_id,
+            sh.backend_kind,
+            sh.socket.display(),
+            match (&h.id, &h.source) {
+                (Some(_), Some(s)) => format!("unlocked from {s}"),
+                _ => "locked".to_string(),
+            },
+            match sh.idle {
+                Some(d) => format!("after {}s", d.as_secs_f64()),
+                None => "never".into(),
+            }
+        ));
+    }
+    if let Some(idle) = sh.idle {
+        tokio::spawn(idle_lock(sh.clone(), idle));
+    }
+    sd_notify(&format!("READY=1\nMAINPID={}", std::process::id()));
+    loop {
+        tokio::select! {
+            a = listener.accept() => match a {
+                Ok((stream, _)) => {
+                    let sh = sh.clone();
+                    tokio::spawn(async move { connection(stream, sh).await });
+                }
+                Err(e) => {
+                    log(format_args!("accept failed: {e}"));
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            _ = term.recv() => { log("SIGTERM: shutting down"); break; }
+            _ = int.recv() => { log("SIGINT: shutting down"); break; }
+            _ = sh.stop.notified() => { log("stop requested: shutting down"); break; }
+        }
+    }
+    sd_notify("STOPPING=1");
+    Ok(())
+}
+
+async fn idle_lock(sh: Arc<Shared>, idle: Duration) {
+    loop {
+        let wait = {
+            let mut h = sh.held.lock().expect("not poisoned");
+            let elapsed = h.last_used.elapsed();
+            if h.id.is_some() && elapsed >= idle {
+                h.id = None;
+                h.source = None;
+                log(format_args!(
+                    "idle for {:.1}s: locked (the identity was zeroized)",
+                    elapsed.as_secs_f64()
+                ));
+                idle
+            } else if h.id.is_some() {
+                idle - elapsed
+            } else {
+                idle
+            }
+        };
+        tokio::time::sleep(wait.max(Duration::from_millis(20))).await;
+    }
+}
+
+fn reply_err(code: &str, msg: &str) -> Zeroizing<Vec<u8>> {
+    let mut v = serde_json::to_vec(&serde_json::json!({
+        "v": PROTOCOL_VERSION, "ok": false, "code": code, "error": msg
+    }))
+    .expect("serializes");
+    v.push(b'\n');
+    Zeroizing::new(v)
+}
+
+fn reply_ok(extra: serde_json::Value) -> Zeroizing<Vec<u8>> {
+    let mut o = serde_json::json!({"v": PROTOCOL_VERSION, "ok": true});
+    if let (Some(m), serde_json::Value::Object(e)) = (o.as_object_mut(), extra) {
+        m.extend(e);
+    }
+    let mut v = serde_json::to_vec(&o).expect("serializes");
+    v.push(b'\n');
+    Zeroizing::new(v)
+}
+
+async fn connection(stream: UnixStream, sh: Arc<Shared>) {
+    let cred = match stream.peer_cred() {
+        Ok(c) => c,
+        Err(e) => {
+            log(format_args!(
+                "refused a connection: cannot read the peer's credentials: {e}"
+            ));
+            return;
+        }
+    };
+    let (r, mut w) = stream.into_split();
+    if cred.uid() != sh.uid {
+        // Refused before reading anything: the payload is never seen, never logged.
+        log(format_args!(
+            "refused a connection from uid {} (pid {}): this agent serves uid {} only",
+            cred.uid(),
+            cred.pid()
+                .map(|p| p.to_string())
+                .unwrap_or_else(|| "?".into()),
+            sh.uid
+        ));
+        let _ = w
+            .write_all(&reply_err(
+                codes::DENIED,
+                &format!("permission denied: this agent serves uid {} only", sh.uid),
+            ))
+            .await;
+        return;
+    }
+    let mut reader = BufReader::new(r);
+    loop {
+        let mut line = Zeroizing::new(Vec::with_capacity(4096));
+        let read = tokio::time::timeout(
+            Duration::from_secs(300),
+            (&mut reader)
+                .take(MAX_REQUEST_LINE as u64 + 1)
+                .read_until(b'\n', &mut line),
+        )
+        .await;
+        match read {
+            Ok(Ok(0)) | Err(_) => return,
+            Ok(Ok(_)) => {}
+            Ok(Err(_)) => return,
+        }
+        if line.len() > MAX_REQUEST_LINE {
+            let _ = w
+                .write_all(&reply_err(
+                    codes::TOO_LARGE,
+                    &format!("the request is larger than {MAX_REQUEST_LINE} bytes"),
+                ))
+                .await;
+            return;
+        }
+        let reply = dispatch(&line, &sh).await;
+        if w.write_all(&reply).await.is_err() {
+            return;
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct Req<'a> {
+    v: Option<u64>,
+    #[serde(borrow)]
+    op: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    passphrase: Option<Cow<'a, str>>,
+    #[serde(default)]
+    ids: Option<Vec<String>>,
+}
+
+async fn dispatch(line: &[u8], sh: &Arc<Shared>) -> Zeroizing<Vec<u8>> {
+    let req: Req = match serde_json::from_slice(line) {
+        Ok(r) => r,
+        Err(e) => {
+            // serde_json messages can quote the input: only the position is kept.
+            return reply_err(
+                codes::BAD_REQUEST,
+                &format!(
+                    "malformed request at line {} column {}: send one JSON object per line with \"v\":1 and an \"op\"",
+                    e.line(),
+                    e.column()
+                ),
+            );
+        }
+    };
+    match req.v {
+        Some(PROTOCOL_VERSION) => {}
+        Some(other) => {
+            return reply_err(
+                codes::BAD_REQUEST,
+                &format!("unsupported protocol version {other}; this agent speaks version {PROTOCOL_VERSION}"),
+            )
+        }
+        None => return reply_err(codes::BAD_REQUEST, "the request has no \"v\" (protocol version)"),
+    }
+    match req.op.as_deref() {
+        Some("status") => status(sh),
+        Some("lock") => {
+            let mut h = sh.held.lock().expect("not poisoned");
+            let was = h.id.take().is_some();
+            h.source = None;
+            if was {
+                log("locked on request (the identity was zeroized)");
+            }
+            reply_ok(serde_json::json!({"wasUnlocked": was}))
+        }
+        Some("stop") => {
+            sh.stop.notify_one();
+            reply_ok(serde_json::json!({}))
+        }
+        Some("unlock") => {
+            let Some(p) = req.passphrase else {
+                return reply_err(codes::BAD_REQUEST, "unlock needs a \"passphrase\"");
+            };
+            let pass = SecretString::from(p.into_owned());
+            unlock(sh, pass).await
+        }
+        Some("resolve") => {
+            let Some(ids) = req.ids else {
+                return reply_err(
+                    codes::BAD_REQUEST,
+                    "resolve needs an \"ids\" array of strings",
+                );
+            };
+            resolve(sh, ids).await
+        }
+        Some(_) => reply_err(
+            codes::BAD_REQUEST,
+            "unknown op; this agent knows status, unlock, lock, resolve, stop",
+        ),
+        None => reply_err(codes::BAD_REQUEST, "the request has no \"op\""),
+    }
+}
+
+fn status(sh: &Shared) -> Zeroizing<Vec<u8>> {
+    let h = sh.held.lock().expect("not poisoned");
+    reply_ok(serde_json::json!({"status": {
+        "pid": std::process::id(),
+        "vaultId": sh.vault_id,
+        "backend": sh.backend_kind,
+        "unlocked": h.id.is_some(),
+        "needsIdentity": sh.needs_identity,
+        "idleSecs": sh.idle.map(|d| d.as_secs()).unwrap_or(0),
+        "unlockedBy": h.source,
+        "socket": sh.socket.display().to_string(),
+    }}))
+}
+
+async fn unlock(sh: &Arc<Shared>, pass: SecretString) -> Zeroizing<Vec<u8>> {
+    let dir = sh.vault_dir.clone();
+    let got = tokio::task::spawn_blocking(move || -> Result<SecretString, VaultError> {
+        let mut v = Vault::open(&dir)?;
+        v.unlock_with_passphrase(&pass)?;
+        v.identity_string()
+    })
+    .await;
+    match got {
+        Ok(Ok(id)) => match LockedBuf::new(&id) {
+            Ok(buf) => {
+                let mut h = sh.held.lock().expect("not poisoned");
+                h.id = Some(buf);
+                h.source = Some("unlock request".into());
+                h.last_used = Instant::now();
+                log("unlocked on request");
+                reply_ok(serde_json::json!({}))
+            }
+            Err(e) => reply_err(codes::FAILED, &format!("cannot allocate memory: {e}")),
+        },
+        Ok(Err(VaultError::WrongPassphrase { .. })) => {
+            log("an unlock request gave a wrong passphrase");
+            reply_err(
+                codes::WRONG_PASSPHRASE,
+                "the passphrase does not unlock this vault",
+            )
+        }
+        Ok(Err(e)) => reply_err(codes::FAILED, &e.to_string()),
+        Err(_) => reply_err(codes::FAILED, "the unlock task failed"),
+    }
+}
+
+async fn resolve(sh: &Arc<Shared>, ids: Vec<String>) -> Zeroizing<Vec<u8>> {
+    if ids.len() > MAX_IDS {
+        return reply_err(
+            codes::BAD_REQUEST,
+            &format!(
+                "the request has {} ids; the agent serves at most {MAX_IDS} per batch",
+                ids.len()
+            ),
+        );
+    }
+    let backend: Box<dyn FnOnce() -> Result<resolve::Response, resolve::BatchError> + Send> = if sh
+        .needs_identity
+    {
+        let id = {
+            let mut h = sh.held.lock().expect("not poisoned");
+            let Some(buf) = &h.id else {
+                return reply_err(
+                        codes::LOCKED,
+                        "the agent is locked (idle timeout, `clawvault lock`, or never unlocked); run `clawvault unlock`",
+                    );
+            };
+            let parsed = buf.as_str().parse::<age::x25519::Identity>();
+            h.last_used = Instant::now();
+            match parsed {
+                Ok(id) => Arc::new(id),
+                Err(_) => return reply_err(codes::FAILED, "the held identity is not valid"),
+            }
+        };
+        let b = AgeBackend::new(sh.vault_dir.join("blobs"), sh.recipient.clone()).with_identity(id);
+        Box::new(move || resolve::serve(&b as &dyn Backend, &ids))
+    } else {
+        sh.held.lock().expect("not poisoned").last_used = Instant::now();
+        let v = sh.vault.clone();
+        Box::new(move || {
+            let b = v.backend().map_err(|e| match e {
+                VaultError::Backend(b) => resolve::BatchError(b),
+                other => {
+                    resolve::BatchError(crate::backend::BackendError::Other(other.to_string()))
+                }
+            })?;
+            resolve::serve(b, &ids)
+        })
+    };
+    match tokio::task::spawn_blocking(backend).await {
+        Ok(Ok(resp)) => {
+            let body = resp.to_json();
+            let mut out = Zeroizing::new(Vec::with_capacity(body.len() + 40));
+            out.extend_from_slice(br#"{"v":1,"ok":true,"response":"#);
+            out.extend_from_slice(body.strip_suffix(b"\n").unwrap_or(&body));
+            out.extend_from_slice(b"}\n");
+            out
+        }
+        Ok(Err(e)) => reply_err(codes::FAILED, &e.to_string()),
+        Err(_) => reply_err(codes::FAILED, "the resolve task failed"),
+    }
+}

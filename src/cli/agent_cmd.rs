@@ -1,0 +1,312 @@
+//! `clawvault agent start|stop|status|run`.
+
+use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::process::CommandExt;
+use std::process::{ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use clap::{Args, Subcommand};
+
+use clawvault::agent::client::Client;
+use clawvault::agent::{locked, paths, server};
+use clawvault::unlock::{self, NoPrompt, Sources};
+use clawvault::{fsutil, Error, Result};
+
+use super::{prompt, Ctx};
+
+#[derive(Debug, Subcommand)]
+pub enum AgentCmd {
+    /// Start the agent in the background; returns once its socket answers
+    ///
+    /// The agent unlocks itself from the keychain-remembered identity, the keyutils
+    /// cache or a systemd credential when it can; otherwise `start` hands it a
+    /// passphrase from --passphrase-file / CLAWVAULT_PASSPHRASE_FILE / --passphrase-fd /
+    /// the prompt, or leaves it locked for `clawvault unlock`.
+    Start(RunArgs),
+    /// Stop the agent (it zeroizes the identity and removes its socket)
+    Stop,
+    /// Show whether the agent runs and is unlocked (exit 3 when it is not running)
+    Status {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the agent in the foreground, for a service manager (sd_notify READY=1 when
+    /// NOTIFY_SOCKET is set; SIGTERM stops it cleanly)
+    Run(RunArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Lock (zeroize the identity) after this long without a request: 30s, 15m, 1h, 2d;
+    /// 0 = never (for daemons)
+    #[arg(long, value_name = "DURATION", default_value = "1h")]
+    pub idle: String,
+}
+
+fn parse_idle(s: &str) -> Result<Option<Duration>> {
+    if s.trim() == "0" {
+        return Ok(None);
+    }
+    clawvault::auth::parse_duration(s).map(Some).map_err(|_| {
+        Error::Usage(format!(
+            "--idle {s:?}: use 0 (never) or a duration such as 30s, 15m, 1h"
+        ))
+    })
+}
+
+pub fn run(ctx: &Ctx, c: AgentCmd) -> Result<ExitCode> {
+    match c {
+        AgentCmd::Run(a) => run_foreground(ctx, &a),
+        AgentCmd::Start(a) => start(ctx, &a),
+        AgentCmd::Stop => stop(ctx),
+        AgentCmd::Status { json } => status(ctx, json),
+    }
+}
+
+fn run_foreground(ctx: &Ctx, a: &RunArgs) -> Result<ExitCode> {
+    let idle = parse_idle(&a.idle)?;
+    // Before any secret is in memory: no core dumps, no ptrace attach.
+    for f in locked::harden_process() {
+        eprintln!("clawvault agent: warning: cannot harden the process: {f}");
+    }
+    let mut vault = ctx.open_vault()?;
+    let initial = if vault.reads_need_identity() {
+        match unlock::unlock_from(
+            &mut vault,
+            &ctx.unlock_options(),
+            &mut NoPrompt,
+            Sources::ALL,
+        ) {
+            Ok(src) => Some((vault.identity_string()?, src)),
+            Err(e) if e.fatal.is_some() => return Err(e.into()),
+            Err(e) => {
+                eprintln!("clawvault agent: starting locked: {e}");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    drop(vault);
+    server::run(server::Config {
+        vault_dir: std::path::absolute(ctx.vault_dir()).unwrap_or_else(|_| ctx.vault_dir()),
+        idle,
+        initial,
+    })
+    .map_err(Error::Other)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn start(ctx: &Ctx, a: &RunArgs) -> Result<ExitCode> {
+    parse_idle(&a.idle)?;
+    let vault = ctx.open_vault()?;
+    if let Ok(mut c) = Client::connect(vault.dir(), vault.id()) {
+        if let Ok(s) = c.status() {
+            println!(
+                "the agent is already running (pid {}) on {}, {}",
+                s.pid,
+                s.socket,
+                if s.unlocked || !s.needs_identity {
+                    "unlocked"
+                } else {
+                    "locked"
+                }
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
+    let vault_dir = std::path::absolute(ctx.vault_dir()).unwrap_or_else(|_| ctx.vault_dir());
+    let p = paths::for_bind(&vault_dir, vault.id());
+    fsutil::ensure_private_dir(&p.dir)?;
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&p.log)
+        .map_err(|e| {
+            Error::Other(format!(
+                "cannot open the agent log {}: {e}",
+                p.log.display()
+            ))
+        })?;
+    let log_start = log.metadata().map(|m| m.len()).unwrap_or(0);
+    let exe = std::env::current_exe()
+        .map_err(|e| Error::Other(format!("cannot find the clawvault binary: {e}")))?;
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg("--state-dir")
+        .arg(&ctx.state.path)
+        .arg("--vault")
+        .arg(&vault_dir)
+        .arg("--credential")
+        .arg(&ctx.global.credential)
+        .args(["agent", "run", "--idle", &a.idle])
+        .env_remove("CLAWVAULT_PASSPHRASE_FILE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log);
+    // SAFETY: setsid is async-signal-safe; it detaches the agent from our terminal
+    // and process group so it outlives this command.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| Error::Other(format!("cannot start the agent: {e}")))?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Ok(Some(st)) = child.try_wait() {
+            return Err(Error::Other(format!(
+                "the agent exited ({st}) before it was ready: {}",
+                log_tail(&p.log, log_start)
+            )));
+        }
+        if let Ok(mut c) = Client::connect(&vault_dir, vault.id()) {
+            if let Ok(s) = c.status() {
+                break s;
+            }
+        }
+        if Instant::now() > deadline {
+            return Err(Error::Other(format!(
+                "the agent did not answer on {} within 30 s; see {}",
+                p.socket.display(),
+                p.log.display()
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut state = if status.unlocked {
+        format!(
+            "unlocked from {}",
+            status.unlocked_by.clone().unwrap_or_default()
+        )
+    } else if !status.needs_identity {
+        "serving the keychain backend (no identity needed)".to_string()
+    } else {
+        "locked".to_string()
+    };
+    if status.needs_identity && !status.unlocked {
+        let mut attempts = vec![];
+        let prompt_text = format!("Passphrase for the vault at {}: ", vault_dir.display());
+        if let Some((src, pass)) = unlock::passphrase_from_sources(
+            &ctx.unlock_options(),
+            &mut prompt::TtyPrompter,
+            &prompt_text,
+            &mut attempts,
+            Sources {
+                credential: false,
+                ..Sources::PASSPHRASE_ONLY
+            },
+        ) {
+            let mut c = Client::connect(&vault_dir, vault.id())
+                .map_err(|e| Error::Other(format!("agent: {e}")))?;
+            c.unlock(&pass).map_err(|e| {
+                Error::Other(format!(
+                    "the agent started but did not unlock with {src}: {e}"
+                ))
+            })?;
+            state = format!("unlocked with {src}");
+        } else {
+            state = "locked: run `clawvault unlock` to unlock it".into();
+        }
+    }
+    println!(
+        "started the clawvault agent (pid {}) on {}, {state}; log: {}",
+        status.pid,
+        status.socket,
+        p.log.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn log_tail(path: &std::path::Path, from: u64) -> String {
+    let mut s = String::new();
+    if let Ok(mut f) = std::fs::File::open(path) {
+        use std::io::{Seek, SeekFrom};
+        let _ = f.seek(SeekFrom::Start(from));
+        let _ = f.take(4096).read_to_string(&mut s);
+    }
+    let lines: Vec<&str> = s.lines().filter(|l| !l.trim().is_empty()).collect();
+    match lines.last() {
+        Some(l) => l.to_string(),
+        None => format!("see {}", path.display()),
+    }
+}
+
+fn stop(ctx: &Ctx) -> Result<ExitCode> {
+    let vault = ctx.open_vault()?;
+    let mut c = match Client::connect(vault.dir(), vault.id()) {
+        Ok(c) => c,
+        Err(why) => {
+            println!("no agent to stop: {why}");
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
+    let pid = c.status().map(|s| s.pid).ok();
+    c.stop().map_err(|e| Error::Other(format!("agent: {e}")))?;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while c.socket.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    if c.socket.exists() {
+        return Err(Error::Other(format!(
+            "the agent did not stop within 10 s (socket {} still there)",
+            c.socket.display()
+        )));
+    }
+    match pid {
+        Some(p) => println!("stopped the clawvault agent (pid {p})"),
+        None => println!("stopped the clawvault agent"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn status(ctx: &Ctx, json: bool) -> Result<ExitCode> {
+    let vault = ctx.open_vault()?;
+    let got = Client::connect(vault.dir(), vault.id())
+        .map_err(|e| e.to_string())
+        .and_then(|mut c| c.status().map_err(|e| e.to_string()));
+    match got {
+        Ok(s) => {
+            if json {
+                let mut v = serde_json::to_value(&s).expect("serializes");
+                v["running"] = true.into();
+                println!("{v}");
+            } else {
+                println!(
+                    "running (pid {}) on {}; vault {} ({} backend); {}; idle lock {}",
+                    s.pid,
+                    s.socket,
+                    s.vault_id,
+                    s.backend,
+                    if s.unlocked {
+                        format!("unlocked from {}", s.unlocked_by.unwrap_or_default())
+                    } else if !s.needs_identity {
+                        "no identity needed".into()
+                    } else {
+                        "locked".into()
+                    },
+                    if s.idle_secs == 0 {
+                        "never".into()
+                    } else {
+                        format!("after {}s", s.idle_secs)
+                    }
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(why) => {
+            if json {
+                println!("{}", serde_json::json!({"running": false, "reason": why}));
+            } else {
+                println!("agent: {why}");
+            }
+            Ok(ExitCode::from(3))
+        }
+    }
+}
