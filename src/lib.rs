@@ -8,6 +8,7 @@
 //! The library never touches the terminal; the CLI lives in `src/cli/`.
 
 pub mod backend;
+pub mod doctor;
 pub mod fsutil;
 pub mod paths;
 pub mod secret;
