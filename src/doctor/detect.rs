@@ -571,7 +571,8 @@ impl Detector {
             return Err(ne);
         };
         let v = &hay[s..e];
-        let name_str = String::from_utf8_lossy(name).into_owned();
+        let shown = if flag { trim_end_name(raw_name) } else { name };
+        let name_str = String::from_utf8_lossy(shown).into_owned();
         let kind = match self.classify(v) {
             Some(_) if !plausible_token(v) => return Err(ne),
             Some(k) => k,
@@ -686,6 +687,14 @@ fn trim_name(n: &[u8]) -> &[u8] {
     while let [b'-' | b'.' | b'_', rest @ ..] = n {
         n = rest;
     }
+    while let [rest @ .., b'-' | b'.' | b'_'] = n {
+        n = rest;
+    }
+    n
+}
+
+fn trim_end_name(n: &[u8]) -> &[u8] {
+    let mut n = n;
     while let [rest @ .., b'-' | b'.' | b'_'] = n {
         n = rest;
     }

@@ -723,7 +723,10 @@ fn file_findings(
                     (l > 0).then_some(l)
                 }
             };
-            let kind = hit.map(|h| h.hit.kind).unwrap_or(it.kind);
+            let kind = match hit {
+                Some(h) if h.hit.kind != Kind::NamedCredential => h.hit.kind,
+                _ => it.kind,
+            };
             let (check, sev) = if kind == Kind::VaultSecret {
                 ("vault.secret-copy", Severity::Error)
             } else {
@@ -792,12 +795,11 @@ fn file_findings(
     }
     if any_inline {
         match t.category {
-            Category::AuthProfiles | Category::LegacyAuth | Category::AuthArchive => migrations
-                .push(MigrationItem {
-                    kind: MigrationKind::AuthProfiles,
-                    path: t.path.clone(),
-                    agent: agent_of(&t.path),
-                }),
+            Category::AuthProfiles | Category::LegacyAuth => migrations.push(MigrationItem {
+                kind: MigrationKind::AuthProfiles,
+                path: t.path.clone(),
+                agent: agent_of(&t.path),
+            }),
             Category::EnvFile => migrations.push(MigrationItem {
                 kind: MigrationKind::EnvFile,
                 path: t.path.clone(),
@@ -813,6 +815,9 @@ fn kind_label(kind: Kind, hit: Option<&detect::Hit>) -> String {
         (Kind::VaultSecret, Some(n)) => format!("copy of a vault secret ({n})"),
         _ => {
             let l = kind.label();
+            if l.starts_with("xAI") {
+                return l.to_string();
+            }
             let mut c = l.chars();
             match c.next() {
                 Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
