@@ -202,7 +202,9 @@ impl Detector {
                 true,
             ),
             (
-                &["ghp_", "gho_", "ghu_", "ghs_", "ghr_"],
+                // ghu_/ghr_ (user-to-server, refresh) are found in assignments only:
+                // fewer anchors keep the prefilter on its fastest path (<= 32).
+                &["ghp_", "gho_", "ghs_"],
                 Kind::GithubToken,
                 r"\Agh[pousr]_[A-Za-z0-9]{36,}",
                 true,
@@ -226,7 +228,7 @@ impl Detector {
                 true,
             ),
             (
-                &["AKIA", "ASIA"],
+                &["AKIA"],
                 Kind::AwsAccessKeyId,
                 r"\A(?:AKIA|ASIA)[A-Z2-7]{16}",
                 true,
@@ -265,26 +267,26 @@ impl Detector {
         anchors.push(Anchor::Telegram);
         pats.push("://".into());
         anchors.push(Anchor::Url);
-        for v in case_variants("bearer") {
-            pats.push(v);
+        for v in ["Bearer", "bearer"] {
+            pats.push(v.into());
             anchors.push(Anchor::Bearer);
         }
-        for w in [
-            "key",
-            "token",
-            "secret",
-            "passw",
-            "pwd",
-            "credential",
-            "auth",
-            "refresh",
-            "access",
-        ] {
+        // Credential-named assignments. Names with `auth`, `access`, `refresh` or
+        // `credential` nearly always hold one of these words too (`access_token`,
+        // `AWS_ACCESS_KEY_ID`); OAuth stores' bare `access`/`refresh` fields are
+        // read structurally. Keeping the anchors at 32 or fewer keeps the
+        // prefilter on its fastest (slim Teddy) path.
+        for w in ["key", "token", "secret", "passw"] {
             for v in case_variants(w) {
                 pats.push(v);
                 anchors.push(Anchor::Assign);
             }
         }
+        for v in ["pwd", "PWD"] {
+            pats.push(v.into());
+            anchors.push(Anchor::Assign);
+        }
+        debug_assert!(pats.len() <= 32, "{} anchors", pats.len());
         let ac = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostFirst)
             .build(&pats)
@@ -521,10 +523,7 @@ impl Detector {
         let raw_name = &hay[ns..ne];
         let flag = raw_name.starts_with(b"-");
         let name = trim_name(raw_name);
-        if !credential_name(name) {
-            return Err(ne);
-        }
-        // Separator.
+        // Separator first: it rejects prose ("the key file") cheaply.
         let mut i = ne;
         let end = hay.len();
         let mut quotes = 0;
@@ -570,6 +569,9 @@ impl Detector {
         let Some((s, e)) = value_span(hay, i) else {
             return Err(ne);
         };
+        if e - s < 12 || !credential_name(name) {
+            return Err(ne);
+        }
         let v = &hay[s..e];
         let shown = if flag { trim_end_name(raw_name) } else { name };
         let name_str = String::from_utf8_lossy(shown).into_owned();
@@ -701,29 +703,49 @@ fn trim_end_name(n: &[u8]) -> &[u8] {
     n
 }
 
-/// Split `OPENAI_API_KEY`, `botToken`, `x-api-key` into lowercase words.
-fn words(name: &[u8]) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
+/// Split `OPENAI_API_KEY`, `botToken`, `x-api-key` into words (byte ranges).
+/// At most 16 words; the rest of a longer name is one last word.
+fn word_ranges(name: &[u8], out: &mut [(usize, usize); 16]) -> usize {
+    let mut n = 0;
+    let mut start: Option<usize> = None;
     let mut prev_lower = false;
-    for &b in name {
-        if matches!(b, b'_' | b'-' | b'.') {
-            if !cur.is_empty() {
-                out.push(std::mem::take(&mut cur));
+    for (i, &b) in name.iter().enumerate() {
+        let sep = matches!(b, b'_' | b'-' | b'.');
+        let camel = b.is_ascii_uppercase() && prev_lower;
+        if sep || camel {
+            if let Some(st) = start.take() {
+                if n < 15 {
+                    out[n] = (st, i);
+                    n += 1;
+                } else {
+                    start = Some(st);
+                }
             }
-            prev_lower = false;
-            continue;
         }
-        if b.is_ascii_uppercase() && prev_lower && !cur.is_empty() {
-            out.push(std::mem::take(&mut cur));
+        if !sep && start.is_none() {
+            start = Some(i);
         }
-        prev_lower = b.is_ascii_lowercase() || b.is_ascii_digit();
-        cur.push(b.to_ascii_lowercase() as char);
+        prev_lower = !sep && (b.is_ascii_lowercase() || b.is_ascii_digit());
     }
-    if !cur.is_empty() {
-        out.push(cur);
+    if let Some(st) = start {
+        out[n] = (st, name.len());
+        n += 1;
     }
-    out
+    n
+}
+
+#[cfg(test)]
+fn words(name: &[u8]) -> Vec<String> {
+    let mut r = [(0, 0); 16];
+    let n = word_ranges(name, &mut r);
+    r[..n]
+        .iter()
+        .map(|&(a, b)| String::from_utf8_lossy(&name[a..b]).to_ascii_lowercase())
+        .collect()
+}
+
+fn ends_with_ci(w: &[u8], suffix: &str) -> bool {
+    w.len() >= suffix.len() && w[w.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
 }
 
 const CRED_WORDS: &[&str] = &[
@@ -817,13 +839,26 @@ pub(crate) fn credential_name(name: &[u8]) -> bool {
     if name.is_empty() || name.len() > 64 {
         return false;
     }
-    let ws = words(name);
-    let Some(last) = ws.last() else { return false };
-    if META_WORDS.contains(&last.as_str()) {
+    let mut r = [(0, 0); 16];
+    let n = word_ranges(name, &mut r);
+    if n == 0 {
         return false;
     }
-    ws.iter()
-        .any(|w| CRED_WORDS.contains(&w.as_str()) || CRED_SUFFIXES.iter().any(|s| w.ends_with(s)))
+    let (a, b) = r[n - 1];
+    let last = &name[a..b];
+    if META_WORDS
+        .iter()
+        .any(|m| last.eq_ignore_ascii_case(m.as_bytes()))
+    {
+        return false;
+    }
+    r[..n].iter().any(|&(a, b)| {
+        let w = &name[a..b];
+        CRED_WORDS
+            .iter()
+            .any(|c| w.eq_ignore_ascii_case(c.as_bytes()))
+            || CRED_SUFFIXES.iter().any(|s| ends_with_ci(w, s))
+    })
 }
 
 /// Names that say "this is a secret" outright (hex values of digest length are
@@ -963,6 +998,23 @@ pub fn is_placeholder(v: &[u8]) -> bool {
     WORDS.iter().any(|w| has(w))
 }
 
+/// `a.b.c` where every part is an identifier.
+fn is_dotted_identifier(v: &[u8]) -> bool {
+    let mut parts = 0;
+    for p in v.split(|&b| b == b'.') {
+        let ok = p
+            .first()
+            .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_' || *b == b'$')
+            && p.iter()
+                .all(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'$');
+        if !ok {
+            return false;
+        }
+        parts += 1;
+    }
+    parts >= 2
+}
+
 fn is_uuid(v: &[u8]) -> bool {
     v.len() == 36
         && v.iter().enumerate().all(|(i, &b)| {
@@ -991,6 +1043,10 @@ fn credential_like(v: &[u8], strong: bool) -> bool {
     }
     let l = v.to_ascii_lowercase();
     if l.windows(3).any(|w| w == b"://") || matches!(v[0], b'/' | b'~' | b'.') {
+        return false;
+    }
+    // A code reference, not a value: `process.env.OPENAI_API_KEY`, `cfg.auth.token`.
+    if is_dotted_identifier(v) {
         return false;
     }
     // A hash written with its algorithm: `sha256:…`, `sha512-…`.
@@ -1086,5 +1142,6 @@ mod tests {
         assert!(find("\"token\": \"3f2a1b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b\"").is_empty());
         assert!(find("key = d41d8cd98f00b204e9800998ecf8427e").is_empty());
         assert!(find("\"integrity\": \"sha512-AbCdEf0123456789AbCdEf0123456789\"").is_empty());
+        assert!(find("{ password: process.env.OPENAI_API_KEY }").is_empty());
     }
 }
