@@ -55,7 +55,16 @@ printf '| %-10s | %8s | %8s | %12s | %14s | %14s |\n' tool "time s" "MB/s" "peak
 printf '|%s|%s|%s|%s|%s|%s|\n' ------------ ---------- ---------- -------------- ---------------- ----------------
 for t in clawvault gitleaks kingfisher; do
   s=$(secs "$WORK/$t.time")
-  read -r found want other < <(python3 "$HERE/score.py" "$t" "$WORK/$t.json" "$WORK")
+  python3 "$HERE/score.py" "$t" "$WORK/$t.json" "$WORK" >"$WORK/$t.score"
+  read -r found want other <"$WORK/$t.score"
   printf '| %-10s | %8.2f | %8.0f | %12s | %14s | %14s |\n' "$t" "$s" \
     "$(awk -v b="$BYTES" -v s="$s" 'BEGIN { print b / 1000000 / s }')" "$(rss "$WORK/$t.time")" "$found/$want" "$other"
 done
+
+printf '\nrecall by kind (found/planted)\n\n| %-20s | %9s | %9s | %10s |\n' kind clawvault gitleaks kingfisher
+printf '|%s|%s|%s|%s|\n' ---------------------- ----------- ----------- ------------
+paste -d' ' <(tail -n +2 "$WORK/clawvault.score") <(tail -n +2 "$WORK/gitleaks.score" | cut -d' ' -f2-) \
+  <(tail -n +2 "$WORK/kingfisher.score" | cut -d' ' -f2-) |
+  while read -r kind c ct g gt k kt; do
+    printf '| %-20s | %9s | %9s | %10s |\n' "$kind" "$c/$ct" "$g/$gt" "$k/$kt"
+  done

@@ -144,6 +144,7 @@ def filler_line():
 
 
 POOL = [filler_line() for _ in range(6000)]
+AVG_LINE = sum(len(l) + 1 for l in POOL) / len(POOL)
 home = os.path.join(out, "home")
 state = os.path.join(home, ".openclaw")
 planted = []
@@ -186,7 +187,7 @@ for fi, fsize in enumerate(sizes):
     mk(path)
     plants = plant_plan.get(fi, [])
     # line positions for plants, spread through the file
-    est_lines = max(10, fsize // 900)
+    est_lines = max(10, int(fsize / AVG_LINE * 0.8))
     at = sorted(rng.sample(range(2, est_lines), min(len(plants), est_lines - 2)))
     written = 0
     line = 0

@@ -50,3 +50,11 @@ elif tool == "kingfisher":
                     got.add((rel(g["path"]), g["line"]))
 found = len(want & got)
 print(found, len(want), len(got - want))
+# Then, per kind: kind found total
+by_kind = {}
+for p in planted:
+    k = by_kind.setdefault(p["kind"], [0, 0])
+    k[1] += 1
+    k[0] += (p["path"], p["line"]) in got
+for k, (f, t) in sorted(by_kind.items()):
+    print(k, f, t)

@@ -468,47 +468,35 @@ mod tests {
         assert_eq!(categorize_state(Path::new("logs/gw.log")), Category::Log);
     }
 
-    /// A secret straddling chunk and segment boundaries is found once, at the
-    /// right line, and memory does not depend on the file size.
+    /// Secrets straddling or starting at chunk and segment boundaries are found
+    /// once each, at the right line, whether the file is one segment or many.
     #[test]
-    fn chunk_boundaries_and_lines() {
+    fn chunk_and_segment_boundaries_keep_hits_and_lines() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("big.log");
-        let key: String = format!(
-            "ghp_{}",
-            (0..36)
-                .map(|i| (b'a' + (i * 7 % 26) as u8) as char)
-                .collect::<String>()
-                .replace('a', "Q9")
-                .chars()
-                .take(36)
-                .collect::<String>()
-        );
+        let key = format!("ghp_{}", "Zq8Lm3Pw9Rt2".repeat(3));
+        let mut positions = Vec::new();
+        for k in 1..=3 {
+            let c = k * CHUNK;
+            positions.extend([c - 2, c + LOOKBEHIND - 3, c + LOOKBEHIND + 60, c + 400]);
+        }
         let mut body = Vec::new();
         let mut expected = Vec::new();
         let mut line = 1u64;
-        while body.len() < 3 * CHUNK + 1000 {
-            if body.len() + 200 > CHUNK && expected.is_empty()
-                || body.len() + 200 > 2 * CHUNK && expected.len() == 1
-            {
-                // pad so the key starts a few bytes before the chunk end
-                let target = if expected.is_empty() {
-                    CHUNK
-                } else {
-                    2 * CHUNK
-                } - OVERLAP
-                    - 10;
-                while body.len() < target {
-                    body.push(b'x');
-                }
-                body.extend_from_slice(format!(" token {key}\n").as_bytes());
-                expected.push(line);
+        for &pos in &positions {
+            while body.len() + 40 < pos {
+                body.extend_from_slice(b"just some log text, nothing in it\n");
                 line += 1;
-                continue;
             }
-            body.extend_from_slice(b"just some log text with nothing in it\n");
+            while body.len() < pos {
+                body.push(b' ');
+            }
+            body.extend_from_slice(key.as_bytes());
+            body.push(b'\n');
+            expected.push(line);
             line += 1;
         }
+        body.extend_from_slice(b"tail\n");
         std::fs::write(&p, &body).unwrap();
         let det = Detector::new(&[]);
         let t = Target {
@@ -516,8 +504,18 @@ mod tests {
             category: Category::Log,
             size: body.len() as u64,
         };
-        let r = scan_targets(&det, &[t], 2, CHUNK as u64, &Progress::default());
-        let lines: Vec<u64> = r[0].hits.iter().map(|h| h.line).collect();
-        assert_eq!(lines, expected);
+        for segment in [SEGMENT, CHUNK as u64] {
+            let r = scan_targets(
+                &det,
+                std::slice::from_ref(&t),
+                2,
+                segment,
+                &Progress::default(),
+            );
+            let lines: Vec<u64> = r[0].hits.iter().map(|h| h.line).collect();
+            assert_eq!(lines, expected, "segment size {segment}");
+            let starts: Vec<usize> = r[0].hits.iter().map(|h| h.hit.start).collect();
+            assert_eq!(starts, positions, "segment size {segment}");
+        }
     }
 }
