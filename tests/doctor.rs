@@ -396,7 +396,7 @@ fn build_host() -> Host {
         ),
     ];
     tr_lines.extend(tr_secret_lines);
-    let tr_decoys = vec![
+    let tr_decoys = [
         r#"{"type":"message","text":"set ANTHROPIC_API_KEY=sk-ant-api03-... in your env"}"#.to_string(),
         r#"{"type":"message","text":"the key looks like sk-ab…yz or ****"}"#.to_string(),
         format!(r#"{{"type":"message","sha256":"{}","token":"{}"}}"#, r(HEX, 64), uuid()),
@@ -768,9 +768,6 @@ fn no_output_holds_a_secret_and_exit_codes() {
         .unwrap();
         assert_eq!(code, 1);
         let text = String::from_utf8(out).unwrap() + &String::from_utf8(err).unwrap();
-        if std::env::var_os("DOCTOR_SHOW").is_some() && !json {
-            eprintln!("{text}");
-        }
         for s in &h.secrets {
             assert!(!text.contains(s.as_str()), "output holds a secret ({json})");
             // Not even a long piece of it.
