@@ -26,11 +26,7 @@ pub enum FsError {
     #[error("{path} is a symlink; clawvault refuses to follow symlinks where a private file or directory should be")]
     Symlink { path: PathBuf },
     #[error("{path} is locked by pid {pid} (held for {held_ms} ms); wait for that process, or remove the lock file if no OpenClaw or clawvault process is running")]
-    Locked {
-        path: PathBuf,
-        pid: i64,
-        held_ms: u64,
-    },
+    Locked { path: PathBuf, pid: i64, held_ms: u64 },
     #[error("{path} is not a regular file")]
     NotAFile { path: PathBuf },
 }
@@ -74,10 +70,7 @@ pub fn ensure_private_dir(dir: &Path) -> Result<()> {
         if !meta.is_dir() {
             return Err(FsError::io(
                 dir,
-                io::Error::new(
-                    io::ErrorKind::AlreadyExists,
-                    "exists and is not a directory",
-                ),
+                io::Error::new(io::ErrorKind::AlreadyExists, "exists and is not a directory"),
             ));
         }
         if meta.mode() & 0o777 != 0o700 {
@@ -211,11 +204,7 @@ impl FileLock {
         let mut delay = Duration::from_millis(2);
         loop {
             let created = now_ms();
-            let token = format!(
-                "{{\"pid\":{},\"createdAt\":{}}}",
-                std::process::id(),
-                created
-            );
+            let token = format!("{{\"pid\":{},\"createdAt\":{}}}", std::process::id(), created);
             match OpenOptions::new()
                 .write(true)
                 .create_new(true)
@@ -240,7 +229,11 @@ impl FileLock {
                         continue;
                     }
                     if start.elapsed() >= wait {
-                        return Err(FsError::Locked { path, pid, held_ms });
+                        return Err(FsError::Locked {
+                            path,
+                            pid,
+                            held_ms,
+                        });
                     }
                     std::thread::sleep(delay);
                     delay = (delay * 2).min(Duration::from_millis(50));
@@ -288,10 +281,7 @@ fn break_stale_lock(path: &Path, created_at: u64) {
 impl Drop for FileLock {
     fn drop(&mut self) {
         // Only remove the lock if it is still ours.
-        if fs::read(&self.path)
-            .map(|b| b == self.token.as_bytes())
-            .unwrap_or(false)
-        {
+        if fs::read(&self.path).map(|b| b == self.token.as_bytes()).unwrap_or(false) {
             let _ = fs::remove_file(&self.path);
         }
     }
@@ -325,10 +315,7 @@ mod tests {
         fs::write(&real, b"keep").unwrap();
         let link = d.path().join("link");
         std::os::unix::fs::symlink(&real, &link).unwrap();
-        assert!(matches!(
-            write_atomic(&link, b"x"),
-            Err(FsError::Symlink { .. })
-        ));
+        assert!(matches!(write_atomic(&link, b"x"), Err(FsError::Symlink { .. })));
         assert_eq!(fs::read(&real).unwrap(), b"keep");
     }
 
@@ -350,9 +337,7 @@ mod tests {
         let body = fs::read_to_string(FileLock::lock_path(&target)).unwrap();
         assert!(body.contains(&format!("\"pid\":{}", std::process::id())));
         let err = FileLock::acquire(&target, Duration::from_millis(30)).unwrap_err();
-        assert!(err
-            .to_string()
-            .contains(&format!("pid {}", std::process::id())));
+        assert!(err.to_string().contains(&format!("pid {}", std::process::id())));
         drop(l);
         assert!(!FileLock::lock_path(&target).exists());
         FileLock::acquire(&target, Duration::from_millis(10)).unwrap();

@@ -207,8 +207,8 @@ mod tests {
         let n = EntryName::new("main/anthropic:default").unwrap();
         let other = AgeBackend::new(d.path().join("blobs"), theirs.to_public());
         other.set(&n, b"sk-test-value-123").unwrap();
-        let b =
-            AgeBackend::new(d.path().join("blobs"), ours.to_public()).with_identity(Arc::new(ours));
+        let b = AgeBackend::new(d.path().join("blobs"), ours.to_public())
+            .with_identity(Arc::new(ours));
         let err = match b.get(&n) {
             Err(e) => e.to_string(),
             Ok(_) => panic!("a foreign blob must not decrypt"),

@@ -50,10 +50,7 @@ pub fn run_all(b: &dyn Backend, prefix: &str, limits: &Limits) {
 pub fn set_get_round_trip(b: &dyn Backend, p: &str) {
     let n = name(p, "main/anthropic:default");
     b.set(&n, b"sk-ant-api03-conformance").unwrap();
-    assert_eq!(
-        get(b, &n).as_deref(),
-        Some(&b"sk-ant-api03-conformance"[..])
-    );
+    assert_eq!(get(b, &n).as_deref(), Some(&b"sk-ant-api03-conformance"[..]));
     assert!(b.contains(&n).unwrap());
     assert!(b.delete(&n).unwrap());
 }
@@ -74,10 +71,7 @@ pub fn delete(b: &dyn Backend, p: &str) {
     assert!(b.delete(&n).unwrap());
     assert!(!b.contains(&n).unwrap());
     assert_eq!(get(b, &n), None);
-    assert!(
-        !b.delete(&n).unwrap(),
-        "second delete reports nothing removed"
-    );
+    assert!(!b.delete(&n).unwrap(), "second delete reports nothing removed");
 }
 
 pub fn missing(b: &dyn Backend, p: &str) {

@@ -345,9 +345,7 @@ pub fn probe(store: &Arc<CredentialStore>, store_name: &str) -> std::result::Res
     let _ = entry.delete_credential();
     match got {
         Ok(v) if v == value.as_bytes() => Ok(()),
-        Ok(_) => Err(format!(
-            "{store_name} returned a different value than was stored"
-        )),
+        Ok(_) => Err(format!("{store_name} returned a different value than was stored")),
         Err(e) => Err(map_err(store_name, "a probe item", e).to_string()),
     }
 }

@@ -25,10 +25,7 @@ impl EntryName {
     }
 
     /// The entry holding a profile's material.
-    pub fn for_profile(
-        agent: &str,
-        profile_id: &str,
-    ) -> std::result::Result<EntryName, InvalidName> {
+    pub fn for_profile(agent: &str, profile_id: &str) -> std::result::Result<EntryName, InvalidName> {
         EntryName::new(&format!("{agent}/{profile_id}"))
     }
 

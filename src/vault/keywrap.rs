@@ -63,9 +63,13 @@ impl KdfParams {
         let salt = B64
             .decode(&self.salt)
             .map_err(|_| WrapError::Format("the KDF salt is not base64".into()))?;
-        let params =
-            argon2::Params::new(self.memory_kib, self.iterations, self.parallelism, Some(32))
-                .map_err(|e| WrapError::Format(format!("bad Argon2id parameters: {e}")))?;
+        let params = argon2::Params::new(
+            self.memory_kib,
+            self.iterations,
+            self.parallelism,
+            Some(32),
+        )
+        .map_err(|e| WrapError::Format(format!("bad Argon2id parameters: {e}")))?;
         let a = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
         let mut key = Zeroizing::new([0u8; 32]);
         a.hash_password_into(passphrase, &salt, key.as_mut())
@@ -197,10 +201,7 @@ mod tests {
     #[test]
     fn wrong_passphrase_is_reported() {
         let w = wrap("v1", b"id", b"pw", small()).unwrap();
-        assert!(matches!(
-            unwrap("v1", &w, b"nope"),
-            Err(WrapError::WrongPassphrase)
-        ));
+        assert!(matches!(unwrap("v1", &w, b"nope"), Err(WrapError::WrongPassphrase)));
     }
 
     #[test]

@@ -244,13 +244,8 @@ impl Vault {
             path: path.to_path_buf(),
             reason,
         };
-        let v: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
-            bad(format!(
-                "invalid JSON at line {} column {}",
-                e.line(),
-                e.column()
-            ))
-        })?;
+        let v: serde_json::Value = serde_json::from_slice(bytes)
+            .map_err(|e| bad(format!("invalid JSON at line {} column {}", e.line(), e.column())))?;
         let format = v
             .get("format")
             .and_then(|f| f.as_u64())
@@ -265,11 +260,12 @@ impl Vault {
     }
 
     fn write_manifest(&self) -> Result<()> {
-        let mut s =
-            serde_json::to_string_pretty(&self.manifest).map_err(|e| VaultError::Manifest {
+        let mut s = serde_json::to_string_pretty(&self.manifest).map_err(|e| {
+            VaultError::Manifest {
                 path: Self::manifest_path(&self.dir),
                 reason: e.to_string(),
-            })?;
+            }
+        })?;
         s.push('\n');
         fsutil::write_atomic(&Self::manifest_path(&self.dir), s.as_bytes())?;
         Ok(())
