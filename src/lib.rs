@@ -7,24 +7,25 @@
 //!
 //! The library never touches the terminal; the CLI lives in `src/cli/`.
 
+pub mod agent;
 pub mod auth;
 pub mod backend;
+pub mod backup;
+pub mod doctor;
+pub mod envfile;
 pub mod error;
 pub mod fsutil;
+pub mod fuzzing;
+pub mod importenv;
+pub mod migrate;
 pub mod openclaw;
 pub mod paths;
 pub mod profiles;
+pub mod providers;
+pub mod resolve;
 pub mod secret;
+pub mod strictjson;
 pub mod unlock;
 pub mod vault;
 
 pub use error::{Error, Result};
-pub mod agent;
-pub mod backup;
-pub mod envfile;
-pub mod fuzzing;
-pub mod importenv;
-pub mod migrate;
-pub mod providers;
-pub mod resolve;
-pub mod strictjson;

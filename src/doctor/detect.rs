@@ -1,0 +1,1147 @@
+//! Credential detection on raw bytes: a multi-pattern prefilter (Aho-Corasick over
+//! short anchors such as `sk-`, `AIza`, `token`, `Bearer`) finds candidate places,
+//! and only there an anchored validator runs (a small regex for provider formats,
+//! hand-written code for `NAME=value` assignments, `Bearer`, URLs with passwords).
+//!
+//! A [`Hit`] never holds the secret: only its span in the buffer it was found in,
+//! its kind, a SHA-256 of its bytes and a redacted preview.
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
+use regex::bytes::Regex;
+use sha2::{Digest, Sha256};
+
+use crate::secret::{ExposeSecret, SecretBytes};
+
+/// What a secret looks like to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Kind {
+    AnthropicApiKey,
+    AnthropicOauthToken,
+    AnthropicRefreshToken,
+    OpenAiProjectKey,
+    OpenAiLegacyKey,
+    OpenRouterKey,
+    GoogleApiKey,
+    GoogleRefreshToken,
+    GroqKey,
+    XaiKey,
+    HuggingFaceToken,
+    GithubToken,
+    SlackToken,
+    TelegramBotToken,
+    DiscordBotToken,
+    AwsAccessKeyId,
+    AwsSecretKey,
+    Jwt,
+    OauthRefreshToken,
+    GatewayToken,
+    Password,
+    UrlPassword,
+    BearerToken,
+    /// A value assigned to a credential-named variable, key or flag.
+    NamedCredential,
+    /// A byte-exact copy of a secret held in the vault.
+    VaultSecret,
+}
+
+impl Kind {
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::AnthropicApiKey => "Anthropic API key",
+            Kind::AnthropicOauthToken => "Anthropic OAuth token",
+            Kind::AnthropicRefreshToken => "Anthropic OAuth refresh token",
+            Kind::OpenAiProjectKey => "OpenAI project key",
+            Kind::OpenAiLegacyKey => "OpenAI-style secret key",
+            Kind::OpenRouterKey => "OpenRouter key",
+            Kind::GoogleApiKey => "Google API key",
+            Kind::GoogleRefreshToken => "Google OAuth refresh token",
+            Kind::GroqKey => "Groq API key",
+            Kind::XaiKey => "xAI API key",
+            Kind::HuggingFaceToken => "Hugging Face token",
+            Kind::GithubToken => "GitHub token",
+            Kind::SlackToken => "Slack token",
+            Kind::TelegramBotToken => "Telegram bot token",
+            Kind::DiscordBotToken => "Discord bot token",
+            Kind::AwsAccessKeyId => "AWS access key id",
+            Kind::AwsSecretKey => "AWS secret access key",
+            Kind::Jwt => "JWT access token",
+            Kind::OauthRefreshToken => "OAuth refresh token",
+            Kind::GatewayToken => "OpenClaw gateway token",
+            Kind::Password => "password",
+            Kind::UrlPassword => "password in a URL",
+            Kind::BearerToken => "bearer token",
+            Kind::NamedCredential => "credential",
+            Kind::VaultSecret => "copy of a secret held in the vault",
+        }
+    }
+}
+
+/// One place a secret was found. Spans are offsets into the scanned buffer.
+#[derive(Clone)]
+pub struct Hit {
+    pub start: usize,
+    pub end: usize,
+    pub kind: Kind,
+    /// The credential-looking name it was assigned to, when there was one (names
+    /// are not secret: `OPENAI_API_KEY`, `botToken`).
+    pub name: Option<String>,
+    pub hash: [u8; 32],
+    pub redacted: String,
+}
+
+impl std::fmt::Debug for Hit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hit")
+            .field("start", &self.start)
+            .field("end", &self.end)
+            .field("kind", &self.kind)
+            .field("name", &self.name)
+            .field("redacted", &self.redacted)
+            .finish()
+    }
+}
+
+/// Longest value a validator looks at past its anchor; the scanner keeps at least
+/// this much overlap between chunks.
+pub const MAX_LOOKAHEAD: usize = 1536;
+/// How far a validator may look back before its anchor (variable names, digits).
+pub const MAX_LOOKBEHIND: usize = 128;
+const MAX_VALUE: usize = 512;
+const MAX_NAME: usize = 96;
+
+#[derive(Clone, Copy, Debug)]
+enum Anchor {
+    Sk,
+    Prefix(usize),
+    Telegram,
+    Assign,
+    Bearer,
+    Url,
+}
+
+/// Provider formats, each anchored at the token's first byte. Ordered: the first
+/// that matches wins. `fixed` formats need a non-token byte right after them.
+struct ProviderRule {
+    kind: Kind,
+    re: Regex,
+    fixed: bool,
+}
+
+/// The compiled detector; build once, share between threads.
+pub struct Detector {
+    ac: AhoCorasick,
+    anchors: Vec<Anchor>,
+    sk_rules: Vec<ProviderRule>,
+    prefix_rules: Vec<ProviderRule>,
+    telegram: Regex,
+    discord: Regex,
+    exact: Option<AhoCorasick>,
+}
+
+fn re(s: &str) -> Regex {
+    Regex::new(s).expect("built-in pattern")
+}
+
+fn case_variants(word: &str) -> [String; 3] {
+    let mut cap = word.to_string();
+    cap[..1].make_ascii_uppercase();
+    [word.to_string(), cap, word.to_ascii_uppercase()]
+}
+
+impl Detector {
+    /// `vault_secrets`: exact byte strings to find anywhere (copies of the vault's
+    /// own secrets); shorter than 8 bytes are ignored.
+    pub fn new(vault_secrets: &[SecretBytes]) -> Detector {
+        let sk_rules = vec![
+            ProviderRule {
+                kind: Kind::AnthropicApiKey,
+                re: re(r"\Ask-ant-api\d\d-[A-Za-z0-9_-]{32,}"),
+                fixed: false,
+            },
+            ProviderRule {
+                kind: Kind::AnthropicOauthToken,
+                re: re(r"\Ask-ant-oat\d\d-[A-Za-z0-9_-]{32,}"),
+                fixed: false,
+            },
+            ProviderRule {
+                kind: Kind::AnthropicRefreshToken,
+                re: re(r"\Ask-ant-ort\d\d-[A-Za-z0-9_-]{32,}"),
+                fixed: false,
+            },
+            ProviderRule {
+                kind: Kind::OpenRouterKey,
+                re: re(r"\Ask-or-v1-[a-f0-9]{64}"),
+                fixed: true,
+            },
+            ProviderRule {
+                kind: Kind::OpenAiProjectKey,
+                re: re(r"\Ask-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,}"),
+                fixed: false,
+            },
+            ProviderRule {
+                kind: Kind::OpenAiLegacyKey,
+                re: re(r"\Ask-[A-Za-z0-9]{32,}"),
+                fixed: true,
+            },
+        ];
+        // (anchor, rule) for prefix-anchored formats; the regex starts at the anchor.
+        let prefix_defs: Vec<(&[&str], Kind, &str, bool)> = vec![
+            (
+                &["AIza"],
+                Kind::GoogleApiKey,
+                r"\AAIza[0-9A-Za-z_-]{35}",
+                true,
+            ),
+            (&["gsk_"], Kind::GroqKey, r"\Agsk_[A-Za-z0-9]{48,}", true),
+            (&["xai-"], Kind::XaiKey, r"\Axai-[A-Za-z0-9]{48,}", true),
+            (
+                &["hf_"],
+                Kind::HuggingFaceToken,
+                r"\Ahf_[A-Za-z0-9]{30,}",
+                true,
+            ),
+            (
+                // ghu_/ghr_ (user-to-server, refresh) are found in assignments only:
+                // fewer anchors keep the prefilter on its fastest path (<= 32).
+                &["ghp_", "gho_", "ghs_"],
+                Kind::GithubToken,
+                r"\Agh[pousr]_[A-Za-z0-9]{36,}",
+                true,
+            ),
+            (
+                &["github_pat_"],
+                Kind::GithubToken,
+                r"\Agithub_pat_[A-Za-z0-9_]{50,}",
+                true,
+            ),
+            (
+                &["xox"],
+                Kind::SlackToken,
+                r"\Axox[abeoprs]-(?:[0-9]+-)+[0-9A-Za-z]{16,}",
+                true,
+            ),
+            (
+                &["xapp-"],
+                Kind::SlackToken,
+                r"\Axapp-\d-[A-Z0-9]+-\d+-[a-z0-9]{32,}",
+                true,
+            ),
+            (
+                &["AKIA"],
+                Kind::AwsAccessKeyId,
+                r"\A(?:AKIA|ASIA)[A-Z2-7]{16}",
+                true,
+            ),
+            (
+                &["eyJ"],
+                Kind::Jwt,
+                r"\AeyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}",
+                true,
+            ),
+            (
+                &["1//0"],
+                Kind::GoogleRefreshToken,
+                r"\A1//0[A-Za-z0-9_-]{30,}",
+                true,
+            ),
+        ];
+
+        let mut pats: Vec<String> = Vec::new();
+        let mut anchors = Vec::new();
+        pats.push("sk-".into());
+        anchors.push(Anchor::Sk);
+        let mut prefix_rules = Vec::new();
+        for (i, (lits, kind, rx, fixed)) in prefix_defs.into_iter().enumerate() {
+            prefix_rules.push(ProviderRule {
+                kind,
+                re: re(rx),
+                fixed,
+            });
+            for l in lits {
+                pats.push((*l).into());
+                anchors.push(Anchor::Prefix(i));
+            }
+        }
+        pats.push(":AA".into());
+        anchors.push(Anchor::Telegram);
+        pats.push("://".into());
+        anchors.push(Anchor::Url);
+        for v in ["Bearer", "bearer"] {
+            pats.push(v.into());
+            anchors.push(Anchor::Bearer);
+        }
+        // Credential-named assignments. Names with `auth`, `access`, `refresh` or
+        // `credential` nearly always hold one of these words too (`access_token`,
+        // `AWS_ACCESS_KEY_ID`); OAuth stores' bare `access`/`refresh` fields are
+        // read structurally. Keeping the anchors at 32 or fewer keeps the
+        // prefilter on its fastest (slim Teddy) path.
+        for w in ["key", "token", "secret", "passw"] {
+            for v in case_variants(w) {
+                pats.push(v);
+                anchors.push(Anchor::Assign);
+            }
+        }
+        for v in ["pwd", "PWD"] {
+            pats.push(v.into());
+            anchors.push(Anchor::Assign);
+        }
+        debug_assert!(pats.len() <= 32, "{} anchors", pats.len());
+        let ac = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(&pats)
+            .expect("anchor automaton");
+
+        let exact_pats: Vec<&[u8]> = vault_secrets
+            .iter()
+            .map(|s| s.expose_secret())
+            .filter(|s| s.len() >= 8)
+            .collect();
+        let exact = if exact_pats.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasickBuilder::new()
+                    .match_kind(MatchKind::LeftmostLongest)
+                    .build(&exact_pats)
+                    .expect("exact automaton"),
+            )
+        };
+        Detector {
+            ac,
+            anchors,
+            sk_rules,
+            prefix_rules,
+            telegram: re(r"\A[0-9]{8,10}:AA[A-Za-z0-9_-]{33}"),
+            discord: re(r"\A[MNO][A-Za-z0-9_-]{23,27}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,40}\z"),
+            exact,
+        }
+    }
+
+    /// Find secrets whose anchor starts in `from..to`; `hay` may extend before
+    /// `from` (look-behind) and after `to` (look-ahead). Hits are appended in
+    /// order of their start, without overlaps.
+    pub fn scan(&self, hay: &[u8], from: usize, to: usize, out: &mut Vec<Hit>) {
+        let first = out.len();
+        let mut skip_until = 0usize;
+        let input = Input::new(hay).span(from..hay.len());
+        for m in self.ac.find_iter(input) {
+            let p = m.start();
+            if p >= to {
+                break;
+            }
+            if p < skip_until {
+                continue;
+            }
+            let found = match self.anchors[m.pattern().as_usize()] {
+                Anchor::Sk => self.provider(hay, p, &self.sk_rules),
+                Anchor::Prefix(i) => {
+                    self.provider(hay, p, std::slice::from_ref(&self.prefix_rules[i]))
+                }
+                Anchor::Telegram => self.telegram_at(hay, p),
+                Anchor::Bearer => self.bearer_at(hay, p),
+                Anchor::Url => self.url_at(hay, p),
+                Anchor::Assign => match self.assign_at(hay, p) {
+                    Ok(h) => Some(h),
+                    Err(name_end) => {
+                        skip_until = skip_until.max(name_end);
+                        None
+                    }
+                },
+            };
+            if let Some(h) = found {
+                skip_until = skip_until.max(h.end);
+                push_hit(out, first, h);
+            }
+        }
+        if let Some(exact) = &self.exact {
+            let input = Input::new(hay).span(from..hay.len());
+            for m in exact.find_iter(input) {
+                if m.start() >= to {
+                    break;
+                }
+                let mut h = make_hit(hay, m.start(), m.end(), Kind::VaultSecret, None);
+                // Name the provider format too when it has one.
+                if let Some(k) = self.classify(&hay[m.start()..m.end()]) {
+                    h.name = Some(k.label().to_string());
+                }
+                // A vault copy replaces a pattern hit at the same place.
+                out.retain(|o| o.end <= h.start || o.start >= h.end);
+                let pos = out[first..]
+                    .iter()
+                    .position(|o| o.start > h.start)
+                    .map(|i| i + first)
+                    .unwrap_or(out.len());
+                out.insert(pos, h);
+            }
+        }
+    }
+
+    /// The provider format of a whole value, if it has one.
+    pub fn classify(&self, v: &[u8]) -> Option<Kind> {
+        let rules: &[ProviderRule] = if v.starts_with(b"sk-") {
+            &self.sk_rules
+        } else {
+            &self.prefix_rules
+        };
+        for r in rules {
+            if let Some(m) = r.re.find(v) {
+                if m.end() == v.len() {
+                    return Some(r.kind);
+                }
+            }
+        }
+        if self.telegram.find(v).map(|m| m.end()) == Some(v.len()) {
+            return Some(Kind::TelegramBotToken);
+        }
+        if self.discord.is_match(v) {
+            return Some(Kind::DiscordBotToken);
+        }
+        None
+    }
+
+    fn provider(&self, hay: &[u8], p: usize, rules: &[ProviderRule]) -> Option<Hit> {
+        if !left_boundary(hay, p) {
+            return None;
+        }
+        let win = &hay[p..hay.len().min(p + MAX_LOOKAHEAD)];
+        for r in rules {
+            let Some(m) = r.re.find(win) else { continue };
+            let end = p + m.end();
+            if r.fixed && hay.get(end).is_some_and(|&b| is_token_byte(b)) {
+                continue;
+            }
+            let v = &hay[p..end];
+            if is_placeholder(v) || !random_enough(body_of(v)) {
+                return None;
+            }
+            return Some(make_hit(hay, p, end, r.kind, None));
+        }
+        None
+    }
+
+    fn telegram_at(&self, hay: &[u8], p: usize) -> Option<Hit> {
+        let mut s = p;
+        while s > 0 && p - s < 10 && hay[s - 1].is_ascii_digit() {
+            s -= 1;
+        }
+        if p - s < 8 || !left_boundary(hay, s) {
+            return None;
+        }
+        let win = &hay[s..hay.len().min(s + 64)];
+        let m = self.telegram.find(win)?;
+        let end = s + m.end();
+        if hay.get(end).is_some_and(|&b| is_token_byte(b)) {
+            return None;
+        }
+        if !random_enough(&hay[p + 3..end]) {
+            return None;
+        }
+        Some(make_hit(hay, s, end, Kind::TelegramBotToken, None))
+    }
+
+    fn bearer_at(&self, hay: &[u8], p: usize) -> Option<Hit> {
+        if !left_boundary(hay, p) {
+            return None;
+        }
+        let mut i = p + 6;
+        let ws = i;
+        while i < hay.len() && i - ws < 8 && (hay[i] == b' ' || hay[i] == b'\t') {
+            i += 1;
+        }
+        if i == ws {
+            return None;
+        }
+        let (s, e) = value_span(hay, i)?;
+        let v = &hay[s..e];
+        let kind = self.classify(v);
+        if kind.is_some() && !plausible_token(v) || kind.is_none() && !credential_like(v, false) {
+            return None;
+        }
+        Some(make_hit(
+            hay,
+            s,
+            e,
+            kind.unwrap_or(Kind::BearerToken),
+            Some("Authorization: Bearer".into()),
+        ))
+    }
+
+    /// `scheme://user:password@host`: the password.
+    fn url_at(&self, hay: &[u8], p: usize) -> Option<Hit> {
+        // The scheme before `://` must be letters.
+        let mut s = p;
+        while s > 0 && p - s < 16 && (hay[s - 1].is_ascii_alphanumeric() || hay[s - 1] == b'+') {
+            s -= 1;
+        }
+        if s == p {
+            return None;
+        }
+        let mut i = p + 3;
+        let lim = hay.len().min(i + 256);
+        let user_start = i;
+        while i < lim && url_cred_byte(hay[i]) && hay[i] != b':' {
+            i += 1;
+        }
+        if i >= lim || hay[i] != b':' || i == user_start {
+            return None;
+        }
+        i += 1;
+        let pw_start = i;
+        while i < lim && url_cred_byte(hay[i]) && hay[i] != b':' {
+            i += 1;
+        }
+        if i >= lim || hay[i] != b'@' || i - pw_start < 6 {
+            return None;
+        }
+        let v = &hay[pw_start..i];
+        if is_placeholder(v) || !has_entropy(v, 2.5) {
+            return None;
+        }
+        let kind = self
+            .classify(v)
+            .filter(|_| plausible_token(v))
+            .unwrap_or(Kind::UrlPassword);
+        Some(make_hit(hay, pw_start, i, kind, None))
+    }
+
+    /// `NAME=value`, `"name": "value"`, `--name value`, `<key>NAME</key><string>v`.
+    /// `Err(end of name)` when the anchor sits in a name that is not an assignment.
+    fn assign_at(&self, hay: &[u8], p: usize) -> Result<Hit, usize> {
+        let mut ns = p;
+        while ns > 0 && p - ns < MAX_NAME && is_name_byte(hay[ns - 1]) {
+            ns -= 1;
+        }
+        let mut ne = p;
+        let lim = hay.len().min(p + MAX_NAME);
+        while ne < lim && is_name_byte(hay[ne]) {
+            ne += 1;
+        }
+        if ns > 0 && hay[ns - 1].is_ascii_alphanumeric() {
+            return Err(ne);
+        }
+        let raw_name = &hay[ns..ne];
+        let flag = raw_name.starts_with(b"-");
+        let name = trim_name(raw_name);
+        // Separator first: it rejects prose ("the key file") cheaply.
+        let mut i = ne;
+        let end = hay.len();
+        let mut quotes = 0;
+        while i < end && quotes < 4 && matches!(hay[i], b'"' | b'\'' | b'\\' | b'`') {
+            i += 1;
+            quotes += 1;
+        }
+        let sp = |i: &mut usize| {
+            let s = *i;
+            while *i < end && *i - s < 16 && matches!(hay[*i], b' ' | b'\t') {
+                *i += 1;
+            }
+        };
+        sp(&mut i);
+        let mut sep = false;
+        if i < end && (hay[i] == b'=' || hay[i] == b':') {
+            i += 1;
+            sep = true;
+            if i < end && (hay[i] == b'=' || hay[i] == b'>') {
+                i += 1;
+            }
+        } else if hay[i..].starts_with(b"</key>") {
+            i += 6;
+            while i < end && i - ne < 64 && hay[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            if hay[i..].starts_with(b"<string>") {
+                i += 8;
+                sep = true;
+            }
+        } else if flag && i > ne && quotes == 0 {
+            sep = true;
+        }
+        if !sep {
+            return Err(ne);
+        }
+        sp(&mut i);
+        let mut q = 0;
+        while i < end && q < 4 && matches!(hay[i], b'"' | b'\'' | b'\\' | b'`') {
+            i += 1;
+            q += 1;
+        }
+        let Some((s, e)) = value_span(hay, i) else {
+            return Err(ne);
+        };
+        if e - s < 12 || !credential_name(name) {
+            return Err(ne);
+        }
+        let v = &hay[s..e];
+        let shown = if flag { trim_end_name(raw_name) } else { name };
+        let name_str = String::from_utf8_lossy(shown).into_owned();
+        let kind = match self.classify(v) {
+            Some(_) if !plausible_token(v) => return Err(ne),
+            Some(k) => k,
+            None => {
+                if !credential_like(v, strong_name(name)) {
+                    return Err(ne);
+                }
+                kind_from_name(name)
+            }
+        };
+        Ok(make_hit(hay, s, e, kind, Some(name_str)))
+    }
+}
+
+fn push_hit(out: &mut Vec<Hit>, first: usize, h: Hit) {
+    if let Some(last) = out[first..].last() {
+        if h.start < last.end {
+            return;
+        }
+    }
+    out.push(h);
+}
+
+fn make_hit(hay: &[u8], s: usize, e: usize, kind: Kind, name: Option<String>) -> Hit {
+    let v = &hay[s..e];
+    Hit {
+        start: s,
+        end: e,
+        kind,
+        name,
+        hash: Sha256::digest(v).into(),
+        redacted: redact(v),
+    }
+}
+
+/// Show at most the first few and last few characters: `sk-ant…x9Qa`.
+pub fn redact(v: &[u8]) -> String {
+    let s = String::from_utf8_lossy(v);
+    let chars: Vec<char> = s.chars().collect();
+    let n = chars.len();
+    if n < 12 {
+        return "****".into();
+    }
+    let head = (n / 5).clamp(2, 6);
+    let tail = (n / 8).clamp(1, 4);
+    let a: String = chars[..head].iter().collect();
+    let b: String = chars[n - tail..].iter().collect();
+    format!("{a}…{b}")
+}
+
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+}
+
+fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.'
+}
+
+fn url_cred_byte(b: u8) -> bool {
+    b.is_ascii_graphic() && !matches!(b, b'/' | b'"' | b'\'' | b'<' | b'>' | b'\\' | b'`' | b'@')
+}
+
+/// The byte before `p` does not continue a word. An escaped `\n`/`\t` counts as a
+/// boundary (secrets inside JSON strings in transcripts).
+fn left_boundary(hay: &[u8], p: usize) -> bool {
+    if p == 0 {
+        return true;
+    }
+    let b = hay[p - 1];
+    if !b.is_ascii_alphanumeric() {
+        return true;
+    }
+    p >= 2 && hay[p - 2] == b'\\' && matches!(b, b'n' | b't' | b'r')
+}
+
+fn value_byte(b: u8) -> bool {
+    b.is_ascii_graphic()
+        && !matches!(
+            b,
+            b'"' | b'\''
+                | b'`'
+                | b'\\'
+                | b','
+                | b';'
+                | b'{'
+                | b'}'
+                | b'['
+                | b']'
+                | b'('
+                | b')'
+                | b'<'
+                | b'>'
+                | b'&'
+        )
+}
+
+/// The value starting at `i`, bounded; `None` when it is empty or too long to be a key.
+fn value_span(hay: &[u8], i: usize) -> Option<(usize, usize)> {
+    let mut e = i;
+    let lim = hay.len().min(i + MAX_VALUE + 1);
+    while e < lim && value_byte(hay[e]) {
+        e += 1;
+    }
+    if e == i || e - i > MAX_VALUE {
+        return None;
+    }
+    Some((i, e))
+}
+
+fn trim_name(n: &[u8]) -> &[u8] {
+    let mut n = n;
+    while let [b'-' | b'.' | b'_', rest @ ..] = n {
+        n = rest;
+    }
+    while let [rest @ .., b'-' | b'.' | b'_'] = n {
+        n = rest;
+    }
+    n
+}
+
+fn trim_end_name(n: &[u8]) -> &[u8] {
+    let mut n = n;
+    while let [rest @ .., b'-' | b'.' | b'_'] = n {
+        n = rest;
+    }
+    n
+}
+
+/// Split `OPENAI_API_KEY`, `botToken`, `x-api-key` into words (byte ranges).
+/// At most 16 words; the rest of a longer name is one last word.
+fn word_ranges(name: &[u8], out: &mut [(usize, usize); 16]) -> usize {
+    let mut n = 0;
+    let mut start: Option<usize> = None;
+    let mut prev_lower = false;
+    for (i, &b) in name.iter().enumerate() {
+        let sep = matches!(b, b'_' | b'-' | b'.');
+        let camel = b.is_ascii_uppercase() && prev_lower;
+        if sep || camel {
+            if let Some(st) = start.take() {
+                if n < 15 {
+                    out[n] = (st, i);
+                    n += 1;
+                } else {
+                    start = Some(st);
+                }
+            }
+        }
+        if !sep && start.is_none() {
+            start = Some(i);
+        }
+        prev_lower = !sep && (b.is_ascii_lowercase() || b.is_ascii_digit());
+    }
+    if let Some(st) = start {
+        out[n] = (st, name.len());
+        n += 1;
+    }
+    n
+}
+
+#[cfg(test)]
+fn words(name: &[u8]) -> Vec<String> {
+    let mut r = [(0, 0); 16];
+    let n = word_ranges(name, &mut r);
+    r[..n]
+        .iter()
+        .map(|&(a, b)| String::from_utf8_lossy(&name[a..b]).to_ascii_lowercase())
+        .collect()
+}
+
+fn ends_with_ci(w: &[u8], suffix: &str) -> bool {
+    w.len() >= suffix.len() && w[w.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
+}
+
+const CRED_WORDS: &[&str] = &[
+    "key",
+    "token",
+    "secret",
+    "password",
+    "passwd",
+    "pwd",
+    "credential",
+    "credentials",
+    "auth",
+    "apikey",
+    "refresh",
+    "access",
+    "bearer",
+];
+const CRED_SUFFIXES: &[&str] = &[
+    "apikey",
+    "token",
+    "secret",
+    "password",
+    "passwd",
+    "accesskey",
+    "privatekey",
+    "secretkey",
+    "authkey",
+];
+/// Last words that make a credential-named field metadata, not the credential.
+const META_WORDS: &[&str] = &[
+    "ref",
+    "refs",
+    "id",
+    "ids",
+    "hash",
+    "hashed",
+    "digest",
+    "fingerprint",
+    "count",
+    "limit",
+    "limits",
+    "size",
+    "len",
+    "length",
+    "file",
+    "files",
+    "path",
+    "dir",
+    "url",
+    "uri",
+    "endpoint",
+    "type",
+    "name",
+    "names",
+    "mode",
+    "header",
+    "prefix",
+    "env",
+    "var",
+    "source",
+    "format",
+    "expires",
+    "expiry",
+    "at",
+    "ttl",
+    "timeout",
+    "usage",
+    "provider",
+    "index",
+    "version",
+    "tokens",
+    "cmd",
+    "command",
+    "helper",
+    "required",
+    "enabled",
+    "method",
+    "kind",
+    "policy",
+    "scope",
+    "scopes",
+    "label",
+    "hint",
+    "display",
+    "status",
+    "level",
+    "log",
+];
+
+pub(crate) fn credential_name(name: &[u8]) -> bool {
+    if name.is_empty() || name.len() > 64 {
+        return false;
+    }
+    let mut r = [(0, 0); 16];
+    let n = word_ranges(name, &mut r);
+    if n == 0 {
+        return false;
+    }
+    let (a, b) = r[n - 1];
+    let last = &name[a..b];
+    if META_WORDS
+        .iter()
+        .any(|m| last.eq_ignore_ascii_case(m.as_bytes()))
+    {
+        return false;
+    }
+    r[..n].iter().any(|&(a, b)| {
+        let w = &name[a..b];
+        CRED_WORDS
+            .iter()
+            .any(|c| w.eq_ignore_ascii_case(c.as_bytes()))
+            || CRED_SUFFIXES.iter().any(|s| ends_with_ci(w, s))
+    })
+}
+
+/// Names that say "this is a secret" outright (hex values of digest length are
+/// accepted under them: gateway tokens are often hex).
+fn strong_name(name: &[u8]) -> bool {
+    let l = name.to_ascii_lowercase();
+    [
+        &b"token"[..],
+        b"secret",
+        b"password",
+        b"passwd",
+        b"apikey",
+        b"api_key",
+        b"api-key",
+    ]
+    .iter()
+    .any(|w| l.windows(w.len()).any(|x| x == *w))
+}
+
+fn kind_from_name(name: &[u8]) -> Kind {
+    let l = String::from_utf8_lossy(name).to_ascii_lowercase();
+    if l.contains("pass") || l.contains("pwd") {
+        Kind::Password
+    } else if l.contains("aws") && l.contains("secret") {
+        Kind::AwsSecretKey
+    } else if l.contains("refresh") {
+        Kind::OauthRefreshToken
+    } else if l.contains("gateway") {
+        Kind::GatewayToken
+    } else if l.contains("telegram") {
+        Kind::TelegramBotToken
+    } else if l.contains("discord") {
+        Kind::DiscordBotToken
+    } else {
+        Kind::NamedCredential
+    }
+}
+
+/// The part after a known prefix, for the randomness test.
+fn body_of(v: &[u8]) -> &[u8] {
+    match v.iter().rposition(|&b| b == b'-' || b == b'_') {
+        Some(i) if v.len() - i > 16 => &v[i + 1..],
+        _ => v,
+    }
+}
+
+/// A value in a provider format that is not a placeholder or a low-entropy fake.
+fn plausible_token(v: &[u8]) -> bool {
+    !is_placeholder(v) && random_enough(body_of(v))
+}
+
+/// Shannon entropy in bits per byte.
+pub fn entropy(v: &[u8]) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    let mut counts = [0u32; 256];
+    for &b in v {
+        counts[b as usize] += 1;
+    }
+    let n = v.len() as f64;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = c as f64 / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+fn has_entropy(v: &[u8], min: f64) -> bool {
+    entropy(v) >= min
+}
+
+/// Random-looking enough for a token body (rejects `aaaa…`, `xxxx…`, `1234…`).
+fn random_enough(v: &[u8]) -> bool {
+    let min = if v.len() >= 32 { 3.3 } else { 2.8 };
+    has_entropy(v, min) && longest_run(v) < 6
+}
+
+fn longest_run(v: &[u8]) -> usize {
+    let mut best = 0;
+    let mut run = 0;
+    let mut prev = None;
+    for &b in v {
+        if Some(b) == prev {
+            run += 1;
+        } else {
+            run = 1;
+            prev = Some(b);
+        }
+        best = best.max(run);
+    }
+    best
+}
+
+/// Placeholders, examples and redacted forms: `YOUR_API_KEY`, `sk-...`,
+/// `${OPENAI_API_KEY}`, `<your-key>`, `sk-ab…yz`, `****`.
+pub fn is_placeholder(v: &[u8]) -> bool {
+    if v.is_empty() {
+        return true;
+    }
+    if matches!(v[0], b'$' | b'<' | b'%' | b'{') {
+        return true;
+    }
+    let l = v.to_ascii_lowercase();
+    let has = |w: &[u8]| l.windows(w.len()).any(|x| x == w);
+    if has(b"...")
+        || has("…".as_bytes())
+        || has(b"***")
+        || has(b"xxxx")
+        || has(b"{{")
+        || has(b"${")
+        || has(b"$(")
+        || has(b"<")
+    {
+        return true;
+    }
+    const WORDS: &[&[u8]] = &[
+        b"your",
+        b"example",
+        b"placeholder",
+        b"changeme",
+        b"change_me",
+        b"change-me",
+        b"redacted",
+        b"replace",
+        b"dummy",
+        b"insert",
+        b"here",
+        b"sample",
+        b"notreal",
+        b"not-a-real",
+        b"fake",
+    ];
+    WORDS.iter().any(|w| has(w))
+}
+
+/// `a.b.c` where every part is an identifier.
+fn is_dotted_identifier(v: &[u8]) -> bool {
+    let mut parts = 0;
+    for p in v.split(|&b| b == b'.') {
+        let ok = p
+            .first()
+            .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_' || *b == b'$')
+            && p.iter()
+                .all(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'$');
+        if !ok {
+            return false;
+        }
+        parts += 1;
+    }
+    parts >= 2
+}
+
+fn is_uuid(v: &[u8]) -> bool {
+    v.len() == 36
+        && v.iter().enumerate().all(|(i, &b)| {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                b == b'-'
+            } else {
+                b.is_ascii_hexdigit()
+            }
+        })
+}
+
+fn is_hex_digest(v: &[u8]) -> bool {
+    matches!(v.len(), 32 | 40 | 56 | 64 | 96 | 128) && v.iter().all(|b| b.is_ascii_hexdigit())
+}
+
+/// A value assigned to a credential name that looks like real key material.
+fn credential_like(v: &[u8], strong: bool) -> bool {
+    if v.len() < 12 || v.len() > MAX_VALUE {
+        return false;
+    }
+    if is_placeholder(v) || is_uuid(v) {
+        return false;
+    }
+    if is_hex_digest(v) && !strong {
+        return false;
+    }
+    let l = v.to_ascii_lowercase();
+    if l.windows(3).any(|w| w == b"://") || matches!(v[0], b'/' | b'~' | b'.') {
+        return false;
+    }
+    // A code reference, not a value: `process.env.OPENAI_API_KEY`, `cfg.auth.token`.
+    if is_dotted_identifier(v) {
+        return false;
+    }
+    // A hash written with its algorithm: `sha256:…`, `sha512-…`.
+    if l.starts_with(b"sha") || l.starts_with(b"md5") || l.starts_with(b"blake") {
+        return false;
+    }
+    let digits = v.iter().filter(|b| b.is_ascii_digit()).count();
+    let lower = v.iter().filter(|b| b.is_ascii_lowercase()).count();
+    let upper = v.iter().filter(|b| b.is_ascii_uppercase()).count();
+    if digits == v.len() {
+        return false;
+    }
+    let letters = lower + upper;
+    let mixed = (digits > 0 && letters > 0) || (lower > 0 && upper > 0 && v.len() >= 20);
+    if !mixed {
+        return false;
+    }
+    // Words joined by dashes (`gpt-4o-mini-2024-07-18`) are not keys.
+    let seps = v
+        .iter()
+        .filter(|&&b| matches!(b, b'-' | b'.' | b'_' | b':' | b'/'))
+        .count();
+    if seps * 5 > v.len() {
+        return false;
+    }
+    random_enough(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rand_alnum(n: usize) -> String {
+        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        (0..n)
+            .map(|_| A[rand::random::<usize>() % A.len()] as char)
+            .collect()
+    }
+
+    fn find(s: &str) -> Vec<Hit> {
+        let d = Detector::new(&[]);
+        let mut out = Vec::new();
+        d.scan(s.as_bytes(), 0, s.len(), &mut out);
+        out
+    }
+
+    #[test]
+    fn names_split_into_words() {
+        assert_eq!(words(b"OPENAI_API_KEY"), ["openai", "api", "key"]);
+        assert_eq!(words(b"botToken"), ["bot", "token"]);
+        assert!(credential_name(b"apiKey"));
+        assert!(credential_name(b"PGPASSWORD"));
+        assert!(credential_name(b"aws_secret_access_key"));
+        assert!(!credential_name(b"keyRef"));
+        assert!(!credential_name(b"max_tokens"));
+        assert!(!credential_name(b"monkey"));
+        assert!(!credential_name(b"author"));
+        assert!(!credential_name(b"tokenId"));
+    }
+
+    #[test]
+    fn provider_keys_found_and_placeholders_not() {
+        let k = format!("sk-ant-api03-{}AA", rand_alnum(93));
+        let h = find(&format!("ANTHROPIC_API_KEY={k}\n"));
+        assert_eq!(h.len(), 1);
+        assert_eq!(h[0].kind, Kind::AnthropicApiKey);
+        assert!(find("ANTHROPIC_API_KEY=sk-ant-api03-...\n").is_empty());
+        assert!(find("key: sk-ant-api03-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx").is_empty());
+        assert!(find("\"apiKey\": \"${OPENAI_API_KEY}\"").is_empty());
+        assert!(find("\"apiKey\": \"<your-key>\"").is_empty());
+        assert!(find("token = YOUR_API_KEY_GOES_HERE_1234").is_empty());
+    }
+
+    #[test]
+    fn escaped_json_and_boundaries() {
+        let k = format!("sk-proj-{}", rand_alnum(60));
+        let line = format!("{{\"text\":\"set it:\\n{k}\\n\"}}");
+        let h = find(&line);
+        assert_eq!(h.len(), 1, "{h:?}");
+        assert_eq!(&line.as_bytes()[h[0].start..h[0].end], k.as_bytes());
+        assert!(find(&format!("task-{}", rand_alnum(40))).is_empty());
+    }
+
+    #[test]
+    fn redaction_hides_the_middle() {
+        let r = redact(b"sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123456789");
+        assert!(r.starts_with("sk-ant") && r.ends_with("6789") && r.contains('…'));
+        assert_eq!(redact(b"short"), "****");
+    }
+
+    #[test]
+    fn hashes_and_uuids_are_not_credentials() {
+        assert!(find("\"token\": \"3f2a1b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b\"").is_empty());
+        assert!(find("key = d41d8cd98f00b204e9800998ecf8427e").is_empty());
+        assert!(find("\"integrity\": \"sha512-AbCdEf0123456789AbCdEf0123456789\"").is_empty());
+        assert!(find("{ password: process.env.OPENAI_API_KEY }").is_empty());
+    }
+}

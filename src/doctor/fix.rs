@@ -1,0 +1,396 @@
+//! `doctor --fix`: tighten permissions, scrub shell-history lines (after showing
+//! them redacted, keeping the original encrypted to the vault's age recipient),
+//! and list what needs `clawvault migrate` / `import-env`. Every change goes
+//! through a decision callback: the CLI asks on a TTY, or answers with `--yes`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::checks::shell_quote;
+use super::detect::Detector;
+use super::{DoctorError, Report};
+use crate::fsutil;
+
+/// A change `--fix` can make.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "camelCase")]
+pub enum FixAction {
+    Chmod { path: PathBuf, mode: u32 },
+    ScrubHistory { path: PathBuf, lines: Vec<u64> },
+}
+
+/// What the decision callback is asked about.
+#[derive(Debug)]
+pub struct FixPrompt<'a> {
+    pub action: &'a FixAction,
+    /// One line for a human: "chmod 600 ~/.openclaw/.env".
+    pub summary: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MigrationKind {
+    /// An auth store with inline key/token material: `clawvault migrate`.
+    AuthProfiles,
+    /// A `.env` file with credentials: `clawvault import-env`.
+    EnvFile,
+}
+
+/// Something only a migration can fix; the CLI hooks these to its commands.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MigrationItem {
+    pub kind: MigrationKind,
+    pub path: PathBuf,
+    pub agent: Option<String>,
+}
+
+impl MigrationItem {
+    pub fn command(&self) -> String {
+        match self.kind {
+            MigrationKind::AuthProfiles => format!(
+                "clawvault migrate --agent {}",
+                self.agent.as_deref().unwrap_or(crate::paths::DEFAULT_AGENT)
+            ),
+            MigrationKind::EnvFile => format!("clawvault import-env {}", shell_quote(&self.path)),
+        }
+    }
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct FixOutcome {
+    pub applied: Vec<String>,
+    pub declined: Vec<String>,
+    pub refused: Vec<String>,
+    pub backups: Vec<PathBuf>,
+}
+
+/// Apply what can be applied; fixed findings move from `report.findings` to
+/// `report.fixed`. `show` receives the redacted preview of history lines.
+pub fn apply(
+    report: &mut Report,
+    vault_dir: Option<&Path>,
+    det: &Detector,
+    decide: &mut dyn FnMut(&FixPrompt) -> bool,
+    show: &mut dyn Write,
+) -> Result<FixOutcome, DoctorError> {
+    let mut outcome = FixOutcome::default();
+    let mut chmods: BTreeMap<PathBuf, u32> = BTreeMap::new();
+    let mut scrubs: BTreeMap<PathBuf, BTreeSet<u64>> = BTreeMap::new();
+    for f in &report.findings {
+        match &f.action {
+            Some(FixAction::Chmod { path, mode }) => {
+                chmods.insert(path.clone(), *mode);
+            }
+            Some(FixAction::ScrubHistory { path, lines }) => {
+                scrubs
+                    .entry(path.clone())
+                    .or_default()
+                    .extend(lines.iter().copied());
+            }
+            None => {}
+        }
+    }
+    let mut done: Vec<FixAction> = Vec::new();
+
+    for (path, mode) in chmods {
+        let action = FixAction::Chmod {
+            path: path.clone(),
+            mode,
+        };
+        let summary = format!("chmod {mode:o} {}", shell_quote(&path));
+        match fs::symlink_metadata(&path) {
+            Ok(m) if m.file_type().is_symlink() => {
+                outcome.refused.push(format!(
+                    "{summary}: it is a symlink; fix the target by hand"
+                ));
+                continue;
+            }
+            Err(e) => {
+                outcome.refused.push(format!("{summary}: {e}"));
+                continue;
+            }
+            Ok(_) => {}
+        }
+        if !decide(&FixPrompt {
+            action: &action,
+            summary: summary.clone(),
+        }) {
+            outcome
+                .declined
+                .push(format!("{summary} (pass --yes to apply)"));
+            continue;
+        }
+        fs::set_permissions(&path, fs::Permissions::from_mode(mode)).map_err(|e| {
+            DoctorError::Fix {
+                path: path.clone(),
+                reason: format!("chmod failed: {e}"),
+            }
+        })?;
+        outcome.applied.push(summary);
+        done.push(action);
+    }
+
+    for (path, lines) in scrubs {
+        let action = FixAction::ScrubHistory {
+            path: path.clone(),
+            lines: lines.iter().copied().collect(),
+        };
+        writeln!(
+            show,
+            "{} line(s) of {} hold credentials:",
+            lines.len(),
+            path.display()
+        )?;
+        preview_lines(&path, &lines, det, show)?;
+        let recipient = vault_dir.and_then(|d| {
+            crate::vault::Vault::open(d)
+                .ok()
+                .and_then(|v| v.recipient().ok())
+                .map(|r| (d.to_path_buf(), r))
+        });
+        let Some((vdir, recipient)) = recipient else {
+            outcome.refused.push(format!(
+                "scrub {}: no vault to keep the encrypted backup in; create one with `clawvault init`, then run --fix again",
+                path.display()
+            ));
+            continue;
+        };
+        let backup_dir = vdir.join("backups");
+        let summary = format!(
+            "remove {} line(s) from {} (the original is kept encrypted to the vault in {})",
+            lines.len(),
+            path.display(),
+            backup_dir.display()
+        );
+        if !decide(&FixPrompt {
+            action: &action,
+            summary: summary.clone(),
+        }) {
+            outcome
+                .declined
+                .push(format!("{summary} (pass --yes to apply)"));
+            continue;
+        }
+        let backup = scrub(&path, &lines, &recipient, &backup_dir)?;
+        outcome.applied.push(summary);
+        outcome.backups.push(backup);
+        done.push(action);
+    }
+
+    let (fixed, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut report.findings)
+        .into_iter()
+        .partition(|f| match &f.action {
+            Some(FixAction::Chmod { path, .. }) => done
+                .iter()
+                .any(|d| matches!(d, FixAction::Chmod { path: p, .. } if p == path)),
+            Some(FixAction::ScrubHistory { path, .. }) => done
+                .iter()
+                .any(|d| matches!(d, FixAction::ScrubHistory { path: p, .. } if p == path)),
+            None => false,
+        });
+    report.findings = kept;
+    report.fixed.extend(fixed);
+    Ok(outcome)
+}
+
+/// Print the given lines with every secret in them redacted.
+fn preview_lines(
+    path: &Path,
+    lines: &BTreeSet<u64>,
+    det: &Detector,
+    show: &mut dyn Write,
+) -> Result<(), DoctorError> {
+    const CAP: usize = 4096;
+    let f = File::open(path).map_err(|e| DoctorError::Fix {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    let mut r = BufReader::new(f);
+    let mut n = 1u64;
+    let mut cur: Vec<u8> = Vec::new();
+    let mut over = false;
+    let emit = |n: u64, cur: &[u8], over: bool, show: &mut dyn Write| -> io::Result<()> {
+        if over {
+            writeln!(show, "  {n}: (a line of more than {CAP} bytes)")
+        } else {
+            writeln!(show, "  {n}: {}", redact_line(det, cur))
+        }
+    };
+    loop {
+        let chunk = r.fill_buf()?;
+        if chunk.is_empty() {
+            break;
+        }
+        let len = chunk.len();
+        let mut start = 0;
+        while start < len {
+            let (end, nl) = match memchr::memchr(b'\n', &chunk[start..]) {
+                Some(i) => (start + i, true),
+                None => (len, false),
+            };
+            if lines.contains(&n) {
+                if cur.len() + (end - start) <= CAP {
+                    cur.extend_from_slice(&chunk[start..end]);
+                } else {
+                    over = true;
+                }
+            }
+            if nl {
+                if lines.contains(&n) {
+                    emit(n, &cur, over, show)?;
+                }
+                cur.clear();
+                over = false;
+                n += 1;
+                start = end + 1;
+            } else {
+                start = end;
+            }
+        }
+        r.consume(len);
+    }
+    if lines.contains(&n) && (!cur.is_empty() || over) {
+        emit(n, &cur, over, show)?;
+    }
+    Ok(())
+}
+
+/// A line for display: each secret replaced by its redacted form, control
+/// characters dropped, at most 160 characters.
+pub fn redact_line(det: &Detector, line: &[u8]) -> String {
+    let mut hits = Vec::new();
+    det.scan(line, 0, line.len(), &mut hits);
+    let mut s = String::new();
+    let mut at = 0;
+    for h in &hits {
+        s.push_str(&String::from_utf8_lossy(&line[at..h.start]));
+        s.push_str(&h.redacted);
+        at = h.end;
+    }
+    s.push_str(&String::from_utf8_lossy(&line[at..]));
+    let s: String = s.chars().filter(|c| !c.is_control()).collect();
+    if s.chars().count() > 160 {
+        s.chars().take(157).collect::<String>() + "..."
+    } else {
+        s
+    }
+}
+
+fn io_fix(path: &Path) -> impl Fn(io::Error) -> DoctorError + '_ {
+    move |e| DoctorError::Fix {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    }
+}
+
+/// Encrypt `path` into `backup_dir`, then rewrite it without `drop` lines
+/// (streaming both ways; temp file, fsync, rename, fsync the directory).
+fn scrub(
+    path: &Path,
+    drop: &BTreeSet<u64>,
+    recipient: &age::x25519::Recipient,
+    backup_dir: &Path,
+) -> Result<PathBuf, DoctorError> {
+    fsutil::ensure_private_dir(backup_dir)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "history".into())
+        .replace(
+            |c: char| !c.is_ascii_alphanumeric() && c != '_' && c != '-',
+            "_",
+        );
+    let backup = backup_dir.join(format!(
+        "shell-history{name}-{}-{:08x}.age",
+        fsutil::now_ms(),
+        rand::random::<u32>()
+    ));
+    {
+        let mut src = OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(path)
+            .map_err(io_fix(path))?;
+        let dst = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&backup)
+            .map_err(io_fix(&backup))?;
+        let enc =
+            age::Encryptor::with_recipients(std::iter::once(recipient as &dyn age::Recipient))
+                .map_err(|e| DoctorError::Fix {
+                    path: backup.clone(),
+                    reason: format!("age encryption failed: {e}"),
+                })?;
+        let mut w = enc.wrap_output(dst).map_err(io_fix(&backup))?;
+        io::copy(&mut src, &mut w).map_err(io_fix(&backup))?;
+        let f = w.finish().map_err(io_fix(&backup))?;
+        f.sync_all().map_err(io_fix(&backup))?;
+    }
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let tmp = dir.join(format!(
+        ".{name}.scrub-{}-{:016x}",
+        std::process::id(),
+        rand::random::<u64>()
+    ));
+    let result = (|| -> io::Result<()> {
+        let out = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&tmp)?;
+        let mut w = BufWriter::new(out);
+        let mut r = BufReader::new(
+            OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_NOFOLLOW)
+                .open(path)?,
+        );
+        let mut n = 1u64;
+        loop {
+            let chunk = r.fill_buf()?;
+            if chunk.is_empty() {
+                break;
+            }
+            let len = chunk.len();
+            let mut start = 0;
+            while start < len {
+                let (end, nl) = match memchr::memchr(b'\n', &chunk[start..]) {
+                    Some(i) => (start + i + 1, true),
+                    None => (len, false),
+                };
+                if !drop.contains(&n) {
+                    w.write_all(&chunk[start..end])?;
+                }
+                if nl {
+                    n += 1;
+                }
+                start = end;
+            }
+            r.consume(len);
+        }
+        let out = w.into_inner().map_err(|e| e.into_error())?;
+        out.sync_all()?;
+        fs::rename(&tmp, path)?;
+        File::open(dir)?.sync_all()
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_file(&tmp);
+        return Err(DoctorError::Fix {
+            path: path.to_path_buf(),
+            reason: format!("scrubbing failed, the file is unchanged: {e}"),
+        });
+    }
+    Ok(backup)
+}

@@ -1,0 +1,1160 @@
+//! `clawvault doctor`: audit a host that runs OpenClaw for plaintext credentials
+//! and unsafe permissions, and fix what can be fixed.
+//!
+//! The pieces: [`detect`] recognises secrets in raw bytes, [`scan`] walks and
+//! streams files in parallel, [`checks`] looks at permissions, locations, the
+//! vault and the structure of OpenClaw's JSON stores, [`fix`] tightens modes and
+//! scrubs shell histories. [`run`] ties them together for the CLI.
+//!
+//! Findings never hold a secret: only a redacted preview (first and last few
+//! characters) and a SHA-256 used inside fingerprints.
+
+pub mod checks;
+pub mod detect;
+pub mod fix;
+pub mod scan;
+
+use std::collections::{HashMap, HashSet};
+use std::io::{self, IsTerminal, Write};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+
+use crate::fsutil::{self, FsError};
+use crate::paths::LEGACY_STATE_DIRS;
+use crate::secret::SecretBytes;
+use checks::{check_path, Subject};
+use detect::{Detector, Kind};
+use scan::{Category, FileHit, Progress, Target, WalkProblem};
+
+pub use fix::{FixAction, FixOutcome, FixPrompt, MigrationItem, MigrationKind};
+
+/// How bad a finding is.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warn,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warn => "warn",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// The lowest severity that makes `doctor` exit 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    Info,
+    Warn,
+    Error,
+    /// Always exit 0 unless the audit itself fails.
+    Never,
+}
+
+impl FailOn {
+    fn threshold(self) -> Option<Severity> {
+        match self {
+            FailOn::Info => Some(Severity::Info),
+            FailOn::Warn => Some(Severity::Warn),
+            FailOn::Error => Some(Severity::Error),
+            FailOn::Never => None,
+        }
+    }
+}
+
+/// `clawvault doctor` arguments.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DoctorArgs {
+    /// More files or directories to scan (directories recursively; .gitignore is not honoured).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<std::path::PathBuf>,
+    /// Print findings as JSON: {"checkId","severity","message","path","line","fixHint"}.
+    #[arg(long)]
+    pub json: bool,
+    /// Exit 1 when a finding is at or above this severity.
+    #[arg(long, value_enum, default_value_t = FailOn::Warn, value_name = "SEVERITY")]
+    pub fail_on: FailOn,
+    /// Tighten permissions and scrub shell-history lines; lists what needs `clawvault migrate`.
+    #[arg(long)]
+    pub fix: bool,
+    /// Apply --fix without asking.
+    #[arg(long)]
+    pub yes: bool,
+    /// Accepted findings, by fingerprint; findings listed there are not reported.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Write every current finding's fingerprint to the --baseline file.
+    #[arg(long, requires = "baseline")]
+    pub update_baseline: bool,
+    /// Do not read shell histories.
+    #[arg(long)]
+    pub no_history: bool,
+    /// Never draw a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+    /// The home directory to audit (histories, units, legacy state dirs); default $HOME.
+    #[arg(long, value_name = "DIR")]
+    pub home: Option<PathBuf>,
+    /// The directory whose .env files are checked; default the current directory.
+    #[arg(long, value_name = "DIR")]
+    pub cwd: Option<PathBuf>,
+    /// Scanner threads; default the number of CPUs.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+impl Default for DoctorArgs {
+    fn default() -> Self {
+        DoctorArgs {
+            paths: Vec::new(),
+            json: false,
+            fail_on: FailOn::Warn,
+            fix: false,
+            yes: false,
+            baseline: None,
+            update_baseline: false,
+            no_history: false,
+            no_progress: false,
+            home: None,
+            cwd: None,
+            threads: None,
+        }
+    }
+}
+
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum DoctorError {
+    #[error("{path}: {reason}")]
+    Baseline { path: PathBuf, reason: String },
+    #[error("writing the report failed: {0}")]
+    Output(#[from] io::Error),
+    #[error(transparent)]
+    Fs(#[from] FsError),
+    #[error("{path}: {reason}")]
+    Fix { path: PathBuf, reason: String },
+}
+
+/// One finding, in the shape of OpenClaw's `doctor --lint --json`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Finding {
+    pub check_id: String,
+    pub severity: Severity,
+    pub message: String,
+    pub path: String,
+    pub line: Option<u64>,
+    pub fix_hint: String,
+    /// Stable id for baselines: SHA-256 of check id, path and a hash of the secret.
+    pub fingerprint: String,
+    #[serde(skip)]
+    pub abs_path: PathBuf,
+    #[serde(skip)]
+    pub action: Option<FixAction>,
+    #[serde(skip)]
+    secret_hash: Option<[u8; 32]>,
+}
+
+impl Finding {
+    pub(crate) fn new(
+        check_id: String,
+        severity: Severity,
+        message: String,
+        path: &Path,
+        line: Option<u64>,
+        fix_hint: String,
+    ) -> Finding {
+        Finding {
+            check_id,
+            severity,
+            message,
+            path: path.display().to_string(),
+            line,
+            fix_hint,
+            fingerprint: String::new(),
+            abs_path: path.to_path_buf(),
+            action: None,
+            secret_hash: None,
+        }
+    }
+
+    fn seal(&mut self) {
+        let mut h = Sha256::new();
+        h.update(self.check_id.as_bytes());
+        h.update([0]);
+        h.update(self.path.as_bytes());
+        h.update([0]);
+        if let Some(s) = &self.secret_hash {
+            h.update(s);
+        } else {
+            h.update(self.message.as_bytes());
+        }
+        self.fingerprint = hex(&h.finalize()[..16]);
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// The result of an audit.
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub findings: Vec<Finding>,
+    pub files_scanned: u64,
+    pub bytes_scanned: u64,
+    /// Findings left out because the baseline accepts them.
+    pub baselined: usize,
+    /// Findings `--fix` took care of.
+    pub fixed: Vec<Finding>,
+    pub needs_migration: Vec<MigrationItem>,
+    #[serde(skip)]
+    pub elapsed: Duration,
+}
+
+impl Report {
+    pub fn count(&self, s: Severity) -> usize {
+        self.findings.iter().filter(|f| f.severity == s).count()
+    }
+
+    /// 0 clean, 1 findings at or above `fail_on`.
+    pub fn exit_code(&self, fail_on: FailOn) -> u8 {
+        match fail_on.threshold() {
+            Some(t) if self.findings.iter().any(|f| f.severity >= t) => 1,
+            _ => 0,
+        }
+    }
+}
+
+/// Where to look and with what.
+pub struct AuditInput<'a> {
+    pub args: &'a DoctorArgs,
+    pub state_dir: &'a Path,
+    pub vault_dir: Option<&'a Path>,
+    /// The vault's own secrets, for exact-match detection (empty: patterns only).
+    pub vault_secrets: &'a [SecretBytes],
+}
+
+fn home_dir(args: &DoctorArgs) -> Option<PathBuf> {
+    args.home.clone().or_else(|| {
+        std::env::var_os("HOME")
+            .filter(|h| !h.is_empty())
+            .map(PathBuf::from)
+    })
+}
+
+/// Run the audit; does not print.
+pub fn audit(input: &AuditInput<'_>, progress: &Progress) -> Result<Report, DoctorError> {
+    let started = Instant::now();
+    let args = input.args;
+    let home = home_dir(args);
+    let det = Detector::new(input.vault_secrets);
+    let mut findings: Vec<Finding> = Vec::new();
+    let mut problems: Vec<WalkProblem> = Vec::new();
+    let mut targets: Vec<Target> = Vec::new();
+    let mut symlinks: Vec<PathBuf> = Vec::new();
+    // Files inside a state directory (their permissions are checked).
+    let mut state_roots: Vec<PathBuf> = Vec::new();
+
+    let vault_dir: Option<PathBuf> = input.vault_dir.map(Path::to_path_buf).or_else(|| {
+        let d = input.state_dir.join("vault");
+        crate::vault::Vault::exists(&d).then_some(d)
+    });
+
+    // State directories: the current one and every legacy one that exists.
+    let mut roots = vec![input.state_dir.to_path_buf()];
+    if let Some(h) = &home {
+        for name in std::iter::once(".openclaw").chain(LEGACY_STATE_DIRS.iter().copied()) {
+            let p = h.join(name);
+            if p.is_dir() && !roots.iter().any(|r| same_file(r, &p)) {
+                roots.push(p);
+            }
+        }
+    }
+    let skip: Vec<PathBuf> = vault_dir.iter().cloned().collect();
+    for root in &roots {
+        if std::fs::symlink_metadata(root).is_err() {
+            continue;
+        }
+        check_path(root, Subject::StateDir, &mut findings);
+        for sub in ["agents", "agent", "credentials", "state"] {
+            let p = root.join(sub);
+            if p.is_dir() {
+                check_path(&p, Subject::AgentDir, &mut findings);
+            }
+        }
+        for e in std::fs::read_dir(root.join("agents"))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            check_path(&e.path(), Subject::AgentDir, &mut findings);
+            let a = e.path().join("agent");
+            if a.is_dir() {
+                check_path(&a, Subject::AgentDir, &mut findings);
+            }
+        }
+        scan::walk(
+            root,
+            &skip,
+            &scan::categorize_state,
+            &mut targets,
+            &mut symlinks,
+            &mut problems,
+        );
+        state_roots.push(root.clone());
+    }
+
+    // The config file when it lives elsewhere.
+    if let Some(c) = std::env::var_os("OPENCLAW_CONFIG_PATH").filter(|c| !c.is_empty()) {
+        push_file(&PathBuf::from(c), Category::Config, &mut targets);
+    }
+    // .env files in the working directory.
+    let cwd = args.cwd.clone().or_else(|| std::env::current_dir().ok());
+    if let Some(cwd) = cwd {
+        for e in std::fs::read_dir(&cwd).into_iter().flatten().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if scan::categorize_name(&name) == Some(Category::EnvFile) {
+                push_file(&e.path(), Category::EnvFile, &mut targets);
+            }
+        }
+    }
+    // Paths given on the command line.
+    for p in &args.paths {
+        match std::fs::metadata(p) {
+            Ok(m) if m.is_dir() => {
+                let cat = |rel: &Path| -> Category {
+                    let name = rel
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    match scan::categorize_name(&name) {
+                        Some(Category::StateFile) | None => Category::Given,
+                        Some(c) => c,
+                    }
+                };
+                scan::walk(p, &skip, &cat, &mut targets, &mut symlinks, &mut problems);
+            }
+            Ok(_) => {
+                let name = p
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let cat = match scan::categorize_name(&name) {
+                    Some(Category::StateFile) | None => Category::Given,
+                    Some(c) => c,
+                };
+                push_file(p, cat, &mut targets);
+            }
+            Err(e) => problems.push(WalkProblem {
+                path: p.clone(),
+                reason: e.to_string(),
+            }),
+        }
+    }
+    if let Some(h) = &home {
+        if !args.no_history {
+            for rel in [
+                ".bash_history",
+                ".zsh_history",
+                ".zhistory",
+                ".histfile",
+                ".sh_history",
+                ".history",
+                ".local/share/fish/fish_history",
+                ".python_history",
+                ".node_repl_history",
+            ] {
+                push_file(&h.join(rel), Category::ShellHistory, &mut targets);
+            }
+            if args.home.is_none() {
+                if let Some(hf) = std::env::var_os("HISTFILE").filter(|v| !v.is_empty()) {
+                    push_file(&PathBuf::from(hf), Category::ShellHistory, &mut targets);
+                }
+            }
+        }
+        for dir in [".config/systemd/user", "Library/LaunchAgents"] {
+            let d = h.join(dir);
+            if d.is_dir() {
+                scan::walk(
+                    &d,
+                    &[],
+                    &|_| Category::ServiceUnit,
+                    &mut targets,
+                    &mut symlinks,
+                    &mut problems,
+                );
+            }
+        }
+        let envd = h.join(".config/environment.d");
+        if envd.is_dir() {
+            scan::walk(
+                &envd,
+                &[],
+                &|_| Category::EnvFile,
+                &mut targets,
+                &mut symlinks,
+                &mut problems,
+            );
+        }
+    }
+    dedup_targets(&mut targets);
+
+    // Scan.
+    let threads = args.threads.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+    });
+    let results = scan::scan_targets(&det, &targets, threads, scan::SEGMENT, progress);
+
+    let mut needs_migration: Vec<MigrationItem> = Vec::new();
+    for (t, r) in targets.iter().zip(results) {
+        if let Some(e) = &r.error {
+            findings.push(Finding::new(
+                "audit.unreadable".into(),
+                Severity::Warn,
+                format!("could not be read ({e}); it was not checked"),
+                &t.path,
+                None,
+                "run doctor as the file's owner, or check it by hand".into(),
+            ));
+        }
+        let in_state = state_roots.iter().any(|s| t.path.starts_with(s));
+        let before = findings.len();
+        file_findings(&det, t, &r.hits, &mut findings, &mut needs_migration);
+        if r.truncated {
+            findings.push(Finding::new(
+                "audit.truncated".into(),
+                Severity::Warn,
+                format!(
+                    "more than {} findings; the rest of this file was not reported",
+                    scan::MAX_HITS_PER_FILE
+                ),
+                &t.path,
+                None,
+                "fix the findings listed and run doctor again".into(),
+            ));
+        }
+        let had = findings.len() > before;
+        if t.category.is_credential_store() && (in_state || had) {
+            check_path(&t.path, Subject::CredentialFile, &mut findings);
+        }
+    }
+    for s in &symlinks {
+        let name = s
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if scan::categorize_name(&name).is_some_and(|c| c.is_credential_store()) {
+            check_path(s, Subject::CredentialFile, &mut findings);
+        }
+    }
+    for p in problems {
+        findings.push(Finding::new(
+            "audit.unreadable".into(),
+            Severity::Warn,
+            format!("could not be read ({}); it was not checked", p.reason),
+            &p.path,
+            None,
+            "run doctor as the file's owner, or check it by hand".into(),
+        ));
+    }
+    if let Some(v) = &vault_dir {
+        checks::check_vault(v, &mut findings);
+        dangling_refs(&det, v, &targets, &mut findings);
+    }
+
+    for f in &mut findings {
+        f.seal();
+    }
+    // One finding per fingerprint (a symlinked and a real path can repeat one).
+    let mut seen = HashSet::new();
+    findings.retain(|f| seen.insert(f.fingerprint.clone()));
+
+    let mut baselined = 0;
+    if let Some(b) = &args.baseline {
+        if !args.update_baseline {
+            let accepted = read_baseline(b)?;
+            let n = findings.len();
+            findings.retain(|f| !accepted.contains(&f.fingerprint));
+            baselined = n - findings.len();
+        }
+    }
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.path.cmp(&b.path))
+            .then_with(|| a.line.cmp(&b.line))
+            .then_with(|| a.check_id.cmp(&b.check_id))
+    });
+    let mut seen_m = HashSet::new();
+    needs_migration.retain(|m| seen_m.insert((m.kind, m.path.clone())));
+    Ok(Report {
+        findings,
+        files_scanned: targets.len() as u64,
+        bytes_scanned: progress.bytes_done.load(Ordering::Relaxed),
+        baselined,
+        fixed: Vec::new(),
+        needs_migration,
+        elapsed: started.elapsed(),
+    })
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        _ => a == b,
+    }
+}
+
+fn push_file(p: &Path, cat: Category, targets: &mut Vec<Target>) {
+    if let Ok(m) = std::fs::symlink_metadata(p) {
+        if m.is_file() {
+            targets.push(Target {
+                path: p.to_path_buf(),
+                category: cat,
+                size: m.len(),
+            });
+        }
+    }
+}
+
+/// One entry per inode; the first category given wins, except that a more
+/// specific category beats `Given`.
+fn dedup_targets(targets: &mut Vec<Target>) {
+    let mut seen: HashMap<(u64, u64), usize> = HashMap::new();
+    let mut keep = vec![true; targets.len()];
+    for i in 0..targets.len() {
+        let Ok(m) = std::fs::metadata(&targets[i].path) else {
+            continue;
+        };
+        match seen.get(&(m.dev(), m.ino())) {
+            Some(&j) => {
+                if targets[j].category == Category::Given {
+                    targets[j].category = targets[i].category;
+                }
+                keep[i] = false;
+            }
+            None => {
+                seen.insert((m.dev(), m.ino()), i);
+            }
+        }
+    }
+    let mut k = keep.into_iter();
+    targets.retain(|_| k.next().unwrap_or(true));
+}
+
+/// `agents/<id>/agent/...` -> `<id>`; the legacy `<state>/agent/` -> `main`.
+fn agent_of(path: &Path) -> Option<String> {
+    let comps: Vec<String> = path
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    for w in comps.windows(3) {
+        if w[0] == "agents" && w[2] == "agent" {
+            return Some(w[1].clone());
+        }
+    }
+    comps
+        .iter()
+        .any(|c| c == "agent")
+        .then(|| crate::paths::DEFAULT_AGENT.to_string())
+}
+
+struct Advice {
+    check_id: &'static str,
+    place: &'static str,
+    fix: String,
+}
+
+fn advice(cat: Category, path: &Path) -> Advice {
+    let q = checks::shell_quote(path);
+    let agent = agent_of(path).unwrap_or_else(|| crate::paths::DEFAULT_AGENT.into());
+    match cat {
+        Category::AuthProfiles => Advice {
+            check_id: "plaintext.auth-profile",
+            place: "stored inline in an auth profile",
+            fix: format!("run `clawvault migrate --agent {agent}` to move it into the vault behind a keyRef"),
+        },
+        Category::AuthArchive => Advice {
+            check_id: "plaintext.auth-archive",
+            place: "left in an auth-profiles archive",
+            fix: format!("after `clawvault migrate`, delete this plaintext copy (rm {q}) and rotate the key if it was ever backed up"),
+        },
+        Category::LegacyAuth => Advice {
+            check_id: "plaintext.legacy-auth",
+            place: "in a legacy auth.json",
+            fix: format!("run `clawvault migrate --agent {agent}` (it reads legacy auth.json), then delete {q}"),
+        },
+        Category::OAuthStore => Advice {
+            check_id: "oauth.profile",
+            place: "in the OAuth credential store",
+            fix: "OpenClaw rotates OAuth tokens itself: keep this file 0600 in a 0700 directory".into(),
+        },
+        Category::Config => Advice {
+            check_id: "plaintext.config",
+            place: "in openclaw.json",
+            fix: "move it into the vault and put a SecretRef in its place ({\"source\":\"exec\",\"provider\":\"clawvault\",\"id\":...})".into(),
+        },
+        Category::ModelsJson => Advice {
+            check_id: "plaintext.models-json",
+            place: "in a generated models.json",
+            fix: "remove the key from openclaw.json (use a SecretRef), then delete this generated file so OpenClaw regenerates it".into(),
+        },
+        Category::EnvFile => Advice {
+            check_id: "plaintext.env-file",
+            place: "in a .env file",
+            fix: format!("run `clawvault import-env {q}`, then delete the line"),
+        },
+        Category::Sqlite => Advice {
+            check_id: "plaintext.sqlite",
+            place: "in a SQLite store (deleted rows linger in free pages and the -wal)",
+            fix: format!("move profiles to SecretRefs (`openclaw secrets apply`), then purge old pages: sqlite3 {q} 'PRAGMA wal_checkpoint(TRUNCATE); VACUUM;'"),
+        },
+        Category::Transcript => Advice {
+            check_id: "plaintext.transcript",
+            place: "in a session transcript",
+            fix: "rotate this credential (it reached a model transcript), then redact or delete the session file".into(),
+        },
+        Category::Log => Advice {
+            check_id: "plaintext.log",
+            place: "in a log file",
+            fix: "rotate this credential, then delete or redact the log".into(),
+        },
+        Category::ShellHistory => Advice {
+            check_id: "plaintext.shell-history",
+            place: "in shell history",
+            fix: "rotate it; `clawvault doctor --fix` scrubs the line and keeps an encrypted backup".into(),
+        },
+        Category::ServiceUnit => Advice {
+            check_id: "plaintext.service-unit",
+            place: "in a service definition (Environment=/EnvironmentVariables)",
+            fix: "remove it from the unit; let OpenClaw resolve it through clawvault, or use an EnvironmentFile= kept 0600".into(),
+        },
+        Category::StateFile | Category::Given => Advice {
+            check_id: "plaintext.file",
+            place: "in a file",
+            fix: "rotate this credential and remove it from the file".into(),
+        },
+    }
+}
+
+const STRUCT_MAX: u64 = 16 << 20;
+
+fn file_findings(
+    det: &Detector,
+    t: &Target,
+    hits: &[FileHit],
+    out: &mut Vec<Finding>,
+    migrations: &mut Vec<MigrationItem>,
+) {
+    let adv = advice(t.category, &t.path);
+    let structured = matches!(
+        t.category,
+        Category::AuthProfiles
+            | Category::AuthArchive
+            | Category::LegacyAuth
+            | Category::OAuthStore
+            | Category::Config
+            | Category::ModelsJson
+    ) && t.size <= STRUCT_MAX;
+    let (bytes, st) = if structured {
+        match std::fs::read(&t.path) {
+            Ok(b) => {
+                let st = checks::structure(det, t.category, &b);
+                (b, st)
+            }
+            Err(_) => (Vec::new(), None),
+        }
+    } else {
+        (Vec::new(), None)
+    };
+    let line_for = |h: &FileHit| t.category.has_lines().then_some(h.line);
+    let mut claimed: HashSet<[u8; 32]> = HashSet::new();
+    let mut any_inline = false;
+    if let Some(st) = &st {
+        let tight = std::fs::metadata(&t.path)
+            .map(|m| m.mode() & 0o077 == 0)
+            .unwrap_or(false);
+        for (id, provider, needle) in &st.oauth {
+            let line = checks::line_of(&bytes, needle);
+            out.push(Finding::new(
+                "oauth.profile".into(),
+                if tight { Severity::Info } else { Severity::Warn },
+                format!("OAuth profile {id} ({provider}) keeps its access and refresh tokens in this file; OpenClaw rotates them itself and cannot read them through a SecretRef"),
+                &t.path,
+                (line > 0).then_some(line),
+                "nothing to migrate: keep this file 0600 in a 0700 directory (`clawvault doctor --fix` tightens it)".into(),
+            ));
+        }
+        claimed.extend(st.oauth_hashes.iter().copied());
+        for it in &st.inline {
+            let hit = hits.iter().find(|h| h.hit.hash == it.hash);
+            let line = match hit {
+                Some(h) => line_for(h),
+                None => {
+                    let l = checks::line_of(&bytes, &it.needle);
+                    (l > 0).then_some(l)
+                }
+            };
+            let kind = match hit {
+                Some(h) if h.hit.kind != Kind::NamedCredential => h.hit.kind,
+                _ => it.kind,
+            };
+            let (check, sev) = if kind == Kind::VaultSecret {
+                ("vault.secret-copy", Severity::Error)
+            } else {
+                (adv.check_id, Severity::Error)
+            };
+            let mut f = Finding::new(
+                check.into(),
+                sev,
+                format!(
+                    "{} {} {} ({})",
+                    kind_label(kind, hit.map(|h| &h.hit)),
+                    it.redacted,
+                    adv.place,
+                    it.place
+                ),
+                &t.path,
+                line,
+                adv.fix.clone(),
+            );
+            f.secret_hash = Some(it.hash);
+            out.push(f);
+            claimed.insert(it.hash);
+            any_inline = true;
+        }
+    }
+    for h in hits {
+        if claimed.contains(&h.hit.hash) {
+            continue;
+        }
+        claimed.insert(h.hit.hash);
+        let kind = h.hit.kind;
+        let what = match &h.hit.name {
+            Some(n) if kind != Kind::VaultSecret => format!(" assigned to {n}"),
+            _ => String::new(),
+        };
+        let (check, fix) = if kind == Kind::VaultSecret {
+            (
+                "vault.secret-copy",
+                "this copy defeats the vault: remove it, and rotate the secret if the file was shared or backed up".to_string(),
+            )
+        } else {
+            (adv.check_id, adv.fix.clone())
+        };
+        let mut f = Finding::new(
+            check.into(),
+            Severity::Error,
+            format!(
+                "{} {}{what} {}",
+                kind_label(kind, Some(&h.hit)),
+                h.hit.redacted,
+                adv.place
+            ),
+            &t.path,
+            line_for(h),
+            fix,
+        );
+        f.secret_hash = Some(h.hit.hash);
+        if t.category == Category::ShellHistory {
+            f.action = Some(FixAction::ScrubHistory {
+                path: t.path.clone(),
+                lines: vec![h.line],
+            });
+        }
+        out.push(f);
+        any_inline = true;
+    }
+    if any_inline {
+        match t.category {
+            Category::AuthProfiles | Category::LegacyAuth => migrations.push(MigrationItem {
+                kind: MigrationKind::AuthProfiles,
+                path: t.path.clone(),
+                agent: agent_of(&t.path),
+            }),
+            Category::EnvFile => migrations.push(MigrationItem {
+                kind: MigrationKind::EnvFile,
+                path: t.path.clone(),
+                agent: None,
+            }),
+            _ => {}
+        }
+    }
+}
+
+fn kind_label(kind: Kind, hit: Option<&detect::Hit>) -> String {
+    match (kind, hit.and_then(|h| h.name.as_deref())) {
+        (Kind::VaultSecret, Some(n)) => format!("copy of a vault secret ({n})"),
+        _ => {
+            let l = kind.label();
+            if l.starts_with("xAI") {
+                return l.to_string();
+            }
+            let mut c = l.chars();
+            match c.next() {
+                Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+                None => String::new(),
+            }
+        }
+    }
+}
+
+/// Profiles whose exec SecretRef points at a vault entry that does not exist
+/// (age backend; a keychain vault would need the keychain and is skipped).
+fn dangling_refs(det: &Detector, vault_dir: &Path, targets: &[Target], out: &mut Vec<Finding>) {
+    let Ok(vault) = crate::vault::Vault::open(vault_dir) else {
+        return;
+    };
+    if vault.manifest().backend != crate::vault::BackendConfig::Age {
+        return;
+    }
+    let Ok(backend) = vault.backend() else { return };
+    for t in targets
+        .iter()
+        .filter(|t| t.category == Category::AuthProfiles && t.size <= STRUCT_MAX)
+    {
+        let Ok(bytes) = std::fs::read(&t.path) else {
+            continue;
+        };
+        let Some(st) = checks::structure(det, t.category, &bytes) else {
+            continue;
+        };
+        for (profile, provider, id) in &st.refs {
+            if provider != "clawvault" {
+                continue;
+            }
+            let Ok(name) = crate::backend::EntryName::new(id) else {
+                continue;
+            };
+            if matches!(backend.contains(&name), Ok(false)) {
+                let line = checks::line_of(&bytes, &serde_json::to_vec(id).unwrap_or_default());
+                out.push(Finding::new(
+                    "vault.dangling-ref".into(),
+                    Severity::Error,
+                    format!("profile {profile} references vault entry {id}, which the vault does not hold: OpenClaw will fail to resolve it"),
+                    &t.path,
+                    (line > 0).then_some(line),
+                    format!("store it again with `clawvault migrate` or `clawvault models auth paste-api-key`, or remove profile {profile}"),
+                ));
+            }
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct BaselineFile {
+    version: u32,
+    accepted: Vec<BaselineEntry>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BaselineEntry {
+    fingerprint: String,
+    check_id: String,
+    path: String,
+}
+
+fn read_baseline(path: &Path) -> Result<HashSet<String>, DoctorError> {
+    let bad = |reason: String| DoctorError::Baseline {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => return Err(bad(format!("cannot read the baseline: {e}"))),
+    };
+    let b: BaselineFile = serde_json::from_slice(&bytes).map_err(|e| {
+        bad(format!(
+            "not a doctor baseline (line {}): write one with --update-baseline",
+            e.line()
+        ))
+    })?;
+    Ok(b.accepted.into_iter().map(|e| e.fingerprint).collect())
+}
+
+/// Write every finding of `report` to a baseline file (fingerprints, never values).
+pub fn write_baseline(path: &Path, report: &Report) -> Result<(), DoctorError> {
+    let b = BaselineFile {
+        version: 1,
+        accepted: report
+            .findings
+            .iter()
+            .map(|f| BaselineEntry {
+                fingerprint: f.fingerprint.clone(),
+                check_id: f.check_id.clone(),
+                path: f.path.clone(),
+            })
+            .collect(),
+    };
+    let mut s = serde_json::to_vec_pretty(&b).map_err(|e| DoctorError::Baseline {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    s.push(b'\n');
+    fsutil::write_atomic(path, &s)?;
+    Ok(())
+}
+
+/// `clawvault doctor`: audit, print, optionally fix. Returns the exit code
+/// (0 clean, 1 findings at or above `--fail-on`); `Err` means exit 2.
+/// `--fix` applies changes only with `--yes`: the CLI asks on a TTY through
+/// [`run_with`].
+pub fn run(
+    args: &DoctorArgs,
+    state_dir: &Path,
+    vault_dir: Option<&Path>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<u8, DoctorError> {
+    let yes = args.yes;
+    run_with(args, state_dir, vault_dir, &[], &mut |_| yes, out, err)
+}
+
+/// [`run`] with the vault's secrets for exact matching and a decision callback
+/// for each `--fix` action (the CLI prompts on a TTY; `|_| yes` otherwise).
+pub fn run_with(
+    args: &DoctorArgs,
+    state_dir: &Path,
+    vault_dir: Option<&Path>,
+    vault_secrets: &[SecretBytes],
+    decide: &mut dyn FnMut(&FixPrompt) -> bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<u8, DoctorError> {
+    let input = AuditInput {
+        args,
+        state_dir,
+        vault_dir,
+        vault_secrets,
+    };
+    let progress = Progress::default();
+    let show_bar = !args.no_progress && io::stderr().is_terminal();
+    let mut report = if show_bar {
+        std::thread::scope(|s| {
+            let h = s.spawn(|| audit(&input, &progress));
+            while !h.is_finished() {
+                std::thread::sleep(Duration::from_millis(120));
+                draw_progress(&progress, err);
+            }
+            let _ = write!(err, "\r\x1b[2K");
+            h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+        })?
+    } else {
+        audit(&input, &progress)?
+    };
+    if args.update_baseline {
+        if let Some(b) = &args.baseline {
+            write_baseline(b, &report)?;
+            writeln!(
+                err,
+                "doctor: wrote {} accepted finding(s) to {}",
+                report.findings.len(),
+                b.display()
+            )?;
+            report.baselined = report.findings.len();
+            report.findings.clear();
+        }
+    }
+    let mut outcome = None;
+    if args.fix {
+        let vd: Option<PathBuf> = vault_dir.map(Path::to_path_buf).or_else(|| {
+            let d = state_dir.join("vault");
+            crate::vault::Vault::exists(&d).then_some(d)
+        });
+        let det = Detector::new(vault_secrets);
+        let preview: &mut dyn Write = if args.json { err } else { out };
+        outcome = Some(fix::apply(
+            &mut report,
+            vd.as_deref(),
+            &det,
+            decide,
+            preview,
+        )?);
+    }
+    if args.json {
+        render_json(&report, outcome.as_ref(), out)?;
+    } else {
+        render_human(&report, outcome.as_ref(), home_dir(args).as_deref(), out)?;
+    }
+    Ok(report.exit_code(args.fail_on))
+}
+
+fn draw_progress(p: &Progress, err: &mut dyn Write) {
+    let total = p.total_bytes.load(Ordering::Relaxed).max(1);
+    let done = p.bytes_done.load(Ordering::Relaxed).min(total);
+    let files = p.files_done.load(Ordering::Relaxed);
+    let tf = p.total_files.load(Ordering::Relaxed);
+    if tf == 0 {
+        return;
+    }
+    let w = 30usize;
+    let fill = (done as u128 * w as u128 / total as u128) as usize;
+    let _ = write!(
+        err,
+        "\r\x1b[2Kdoctor [{}{}] {} / {}  {files}/{tf} files",
+        "#".repeat(fill),
+        "-".repeat(w - fill),
+        human_bytes(done),
+        human_bytes(total)
+    );
+    let _ = err.flush();
+}
+
+pub fn human_bytes(n: u64) -> String {
+    const U: &[&str] = &["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut i = 0;
+    while v >= 1024.0 && i + 1 < U.len() {
+        v /= 1024.0;
+        i += 1;
+    }
+    if i == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", U[i])
+    }
+}
+
+fn render_json(
+    report: &Report,
+    outcome: Option<&FixOutcome>,
+    out: &mut dyn Write,
+) -> Result<(), DoctorError> {
+    let v = serde_json::json!({
+        "ok": report.findings.is_empty(),
+        "findings": report.findings,
+        "summary": {
+            "error": report.count(Severity::Error),
+            "warn": report.count(Severity::Warn),
+            "info": report.count(Severity::Info),
+            "filesScanned": report.files_scanned,
+            "bytesScanned": report.bytes_scanned,
+            "baselined": report.baselined,
+            "elapsedMs": report.elapsed.as_millis() as u64,
+        },
+        "fixed": report.fixed,
+        "needsMigration": report.needs_migration,
+        "fix": outcome,
+    });
+    serde_json::to_writer_pretty(&mut *out, &v).map_err(io::Error::other)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+fn show_path(p: &str, home: Option<&Path>) -> String {
+    if let Some(h) = home.and_then(|h| h.to_str()).filter(|h| !h.is_empty()) {
+        if let Some(rest) = p.strip_prefix(h) {
+            if rest.starts_with('/') {
+                return format!("~{rest}");
+            }
+        }
+    }
+    p.to_string()
+}
+
+fn render_human(
+    report: &Report,
+    outcome: Option<&FixOutcome>,
+    home: Option<&Path>,
+    out: &mut dyn Write,
+) -> Result<(), DoctorError> {
+    writeln!(
+        out,
+        "clawvault doctor: {} file(s), {} scanned in {:.1} s",
+        report.files_scanned,
+        human_bytes(report.bytes_scanned),
+        report.elapsed.as_secs_f64()
+    )?;
+    for sev in [Severity::Error, Severity::Warn, Severity::Info] {
+        let group: Vec<&Finding> = report
+            .findings
+            .iter()
+            .filter(|f| f.severity == sev)
+            .collect();
+        if group.is_empty() {
+            continue;
+        }
+        writeln!(out, "\n{} ({})", sev.as_str().to_uppercase(), group.len())?;
+        let mut last_path = None;
+        for f in group {
+            if last_path != Some(&f.path) {
+                writeln!(out, "  {}", show_path(&f.path, home))?;
+                last_path = Some(&f.path);
+            }
+            let at = f.line.map(|l| format!("line {l}: ")).unwrap_or_default();
+            writeln!(out, "    {at}{}  [{}]", f.message, f.check_id)?;
+            writeln!(out, "      fix: {}", f.fix_hint)?;
+        }
+    }
+    if !report.fixed.is_empty() {
+        writeln!(out, "\nFIXED ({})", report.fixed.len())?;
+        for f in &report.fixed {
+            let at = f.line.map(|l| format!(":{l}")).unwrap_or_default();
+            writeln!(out, "  {}{at}  [{}]", show_path(&f.path, home), f.check_id)?;
+        }
+    }
+    if let Some(o) = outcome {
+        for s in &o.declined {
+            writeln!(out, "  not applied: {s}")?;
+        }
+        for s in &o.refused {
+            writeln!(out, "  refused: {s}")?;
+        }
+    }
+    if !report.needs_migration.is_empty() {
+        writeln!(out, "\nNEEDS MIGRATION")?;
+        for m in &report.needs_migration {
+            writeln!(
+                out,
+                "  {}  ->  {}",
+                show_path(&m.path.display().to_string(), home),
+                m.command()
+            )?;
+        }
+    }
+    let (e, w, i) = (
+        report.count(Severity::Error),
+        report.count(Severity::Warn),
+        report.count(Severity::Info),
+    );
+    writeln!(out)?;
+    if e + w + i == 0 {
+        write!(out, "No problems found.")?;
+    } else {
+        write!(out, "{e} error(s), {w} warning(s), {i} info.")?;
+    }
+    if report.baselined > 0 {
+        write!(out, " {} accepted by the baseline.", report.baselined)?;
+    }
+    writeln!(out)?;
+    Ok(())
+}
