@@ -128,10 +128,13 @@ pub struct LogoutReport {
 }
 
 /// Remove a profile, drop it from `order`, then delete its secret from the vault.
+/// `purge` also removes the secret's past versions where the backend keeps them
+/// (OpenBao's KV v2); a plain delete there leaves them recoverable.
 pub fn logout(
     vault: Option<&Vault>,
     agent: &AgentTarget,
     profile_id: &str,
+    purge: bool,
 ) -> Result<LogoutReport> {
     let path = agent.profiles_path();
     let removed = ProfileDoc::modify(&path, |doc| {
@@ -151,6 +154,7 @@ pub fn logout(
         None => EntryName::for_profile(&agent.id, profile_id).ok(),
     };
     let secret_deleted = match (vault, &name) {
+        (Some(v), Some(n)) if purge => v.backend()?.purge(n)?,
         (Some(v), Some(n)) => v.backend()?.delete(n)?,
         _ => false,
     };

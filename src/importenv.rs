@@ -259,19 +259,23 @@ fn import_one(
     migrate::finish(vault, j, ji)
 }
 
-/// The environment `clawvault exec` sets: for each provider with profiles, the first
-/// profile in its `order` (else `<provider>:default`) under OpenClaw's variable name,
-/// then every generic `env/<NAME>` secret.
-pub fn exec_env(
-    vault: &Vault,
-    doc: &ProfileDoc,
-) -> Result<Vec<(String, zeroize::Zeroizing<String>)>> {
+/// Where one variable of `clawvault exec`'s environment comes from.
+pub enum ExecValue {
+    /// A profile still holding its material inline (not yet migrated).
+    Inline(zeroize::Zeroizing<String>),
+    /// A vault entry, fetched later in one batch.
+    Entry(EntryName),
+}
+
+/// The environment `clawvault exec` sets, before any secret is read: for each
+/// provider with profiles, the first profile in its `order` (else
+/// `<provider>:default`) under OpenClaw's variable name, then every generic
+/// `env/<NAME>` secret. Needs no unlock (listing entries reads no secret).
+pub fn exec_plan(vault: &Vault, doc: &ProfileDoc) -> Result<Vec<(String, ExecValue)>> {
     let backend = vault.backend()?;
-    let mut out: Vec<(String, zeroize::Zeroizing<String>)> = Vec::new();
-    let mut providers_seen: Vec<String> = doc.profiles().map(|p| p.provider()).collect();
-    providers_seen.dedup();
+    let mut out: Vec<(String, ExecValue)> = Vec::new();
     let mut done = std::collections::HashSet::new();
-    for provider in providers_seen {
+    for provider in doc.profiles().map(|p| p.provider()).collect::<Vec<_>>() {
         if !done.insert(provider.clone()) {
             continue;
         }
@@ -291,15 +295,8 @@ pub fn exec_env(
         let value = match p.material() {
             Material::Inline(_) => p
                 .inline_secret()
-                .map(|s| zeroize::Zeroizing::new(s.to_string())),
-            Material::Ref(r) if is_our_ref(&r) => match EntryName::new(&r.id) {
-                Ok(n) => backend.get(&n)?.and_then(|v| {
-                    std::str::from_utf8(v.expose_secret())
-                        .ok()
-                        .map(|s| zeroize::Zeroizing::new(s.to_string()))
-                }),
-                Err(_) => None,
-            },
+                .map(|s| ExecValue::Inline(zeroize::Zeroizing::new(s.to_string()))),
+            Material::Ref(r) if is_our_ref(&r) => EntryName::new(&r.id).ok().map(ExecValue::Entry),
             _ => None,
         };
         let Some(value) = value else { continue };
@@ -316,12 +313,63 @@ pub fn exec_env(
     }
     for name in backend.list()? {
         if let Some(var) = name.as_str().strip_prefix(ENV_PREFIX) {
-            if let Some(v) = backend.get(&name)? {
-                if let Ok(s) = std::str::from_utf8(v.expose_secret()) {
-                    out.push((var.to_string(), zeroize::Zeroizing::new(s.to_string())));
-                }
+            out.push((var.to_string(), ExecValue::Entry(name.clone())));
+        }
+    }
+    Ok(out)
+}
+
+/// The entries an [`exec_plan`] needs, each once.
+pub fn plan_entries(plan: &[(String, ExecValue)]) -> Vec<EntryName> {
+    let mut seen = std::collections::HashSet::new();
+    plan.iter()
+        .filter_map(|(_, v)| match v {
+            ExecValue::Entry(n) if seen.insert(n.as_str().to_string()) => Some(n.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Turn a plan into variables, given the fetched entries (by entry name). An
+/// entry that is missing or not UTF-8 leaves its variable unset.
+pub fn fill_plan(
+    plan: Vec<(String, ExecValue)>,
+    fetched: &std::collections::HashMap<String, zeroize::Zeroizing<String>>,
+) -> Vec<(String, zeroize::Zeroizing<String>)> {
+    plan.into_iter()
+        .filter_map(|(var, v)| match v {
+            ExecValue::Inline(s) => Some((var, s)),
+            ExecValue::Entry(n) => fetched.get(n.as_str()).map(|s| (var, s.clone())),
+        })
+        .collect()
+}
+
+/// Read every entry of a plan from the (unlocked) vault, in one batch.
+pub fn fetch_local(
+    vault: &Vault,
+    names: &[EntryName],
+) -> Result<std::collections::HashMap<String, zeroize::Zeroizing<String>>> {
+    let backend = vault.backend()?;
+    let mut out = std::collections::HashMap::new();
+    for (name, got) in names.iter().zip(backend.get_many(names)) {
+        if let Some(v) = got? {
+            if let Ok(s) = std::str::from_utf8(v.expose_secret()) {
+                out.insert(
+                    name.as_str().to_string(),
+                    zeroize::Zeroizing::new(s.to_string()),
+                );
             }
         }
     }
     Ok(out)
+}
+
+/// The environment `clawvault exec` sets, read from an unlocked vault.
+pub fn exec_env(
+    vault: &Vault,
+    doc: &ProfileDoc,
+) -> Result<Vec<(String, zeroize::Zeroizing<String>)>> {
+    let plan = exec_plan(vault, doc)?;
+    let fetched = fetch_local(vault, &plan_entries(&plan))?;
+    Ok(fill_plan(plan, &fetched))
 }

@@ -1,9 +1,11 @@
 //! `migrate`, `import-env`, `exec`.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
+use zeroize::Zeroizing;
 
 use clawvault::importenv;
 use clawvault::migrate::{self, Report};
@@ -147,9 +149,21 @@ pub fn import_env(ctx: &Ctx, a: ImportEnvArgs) -> Result<ExitCode> {
 
 pub fn exec(ctx: &Ctx, a: ExecArgs) -> Result<ExitCode> {
     let agent = ctx.agent(a.agent.as_deref())?;
-    let v = ctx.unlocked_vault()?;
+    let mut v = ctx.open_vault()?;
     let doc = ProfileDoc::load(&agent.profiles_path())?;
-    let env = importenv::exec_env(&v, &doc)?;
+    let plan = importenv::exec_plan(&v, &doc)?;
+    let names = importenv::plan_entries(&plan);
+    // Like `resolve`: the agent first, so a daemon's `exec` needs no passphrase.
+    let fetched = match fetch_from_agent(&v, &names) {
+        Some(f) => f,
+        None => {
+            if v.reads_need_identity() && !names.is_empty() {
+                v = ctx.unlocked_vault()?;
+            }
+            importenv::fetch_local(&v, &names)?
+        }
+    };
+    let env = importenv::fill_plan(plan, &fetched);
     let (cmd, args) = a.command.split_first().expect("clap requires a command");
     let mut c = std::process::Command::new(cmd);
     c.args(args);
@@ -167,4 +181,35 @@ pub fn exec(ctx: &Ctx, a: ExecArgs) -> Result<ExitCode> {
         (None, Some(sig)) => ExitCode::from(128u8.wrapping_add(sig as u8)),
         _ => ExitCode::from(1),
     })
+}
+
+/// The entries from a running, unlocked agent; `None` when there is none (or it
+/// is locked, or the vault needs no identity), so the caller unlocks locally.
+pub(super) fn fetch_from_agent(
+    v: &clawvault::vault::Vault,
+    names: &[clawvault::backend::EntryName],
+) -> Option<HashMap<String, Zeroizing<String>>> {
+    if !v.reads_need_identity() || names.is_empty() {
+        return None;
+    }
+    let mut client = clawvault::agent::client::Client::connect(v.dir(), v.id()).ok()?;
+    let ids: Vec<String> = names.iter().map(|n| n.as_str().to_string()).collect();
+    let body = client.resolve(&ids).ok()?;
+    #[derive(serde::Deserialize)]
+    struct Resp {
+        #[serde(default)]
+        values: HashMap<String, String>,
+    }
+    let resp: Resp = serde_json::from_slice(&body).ok()?;
+    eprintln!(
+        "clawvault: exec: {} entries served by the agent at {}",
+        ids.len(),
+        client.socket.display()
+    );
+    Some(
+        resp.values
+            .into_iter()
+            .map(|(k, val)| (k, Zeroizing::new(val)))
+            .collect(),
+    )
 }

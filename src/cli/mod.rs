@@ -12,6 +12,7 @@ use clawvault::vault::Vault;
 use clawvault::{Error, Result};
 
 mod agent_cmd;
+mod doctor_cmd;
 mod migrate_cmd;
 mod models;
 mod openclaw_cmd;
@@ -98,6 +99,10 @@ pub enum Command {
     /// The clawvault agent: holds the unlocked identity and serves `resolve`
     #[command(subcommand)]
     Agent(agent_cmd::AgentCmd),
+    /// Audit this host for plaintext credentials and unsafe permissions; --fix repairs
+    ///
+    /// Exit 0 clean, 1 findings at or above --fail-on, 2 the audit itself failed.
+    Doctor(clawvault::doctor::DoctorArgs),
 }
 
 /// Everything a command needs to find its files.
@@ -185,5 +190,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Unlock(a) => unlock_cmd::unlock(&ctx, a),
         Command::Lock => unlock_cmd::lock(&ctx),
         Command::Agent(c) => agent_cmd::run(&ctx, c),
+        Command::Doctor(a) => Ok(doctor_cmd::run(&ctx, a)),
     }
 }

@@ -91,6 +91,10 @@ pub enum AuthCmd {
         /// Do not ask for confirmation
         #[arg(long)]
         yes: bool,
+        /// Also destroy the secret's past versions (OpenBao / Vault KV v2 keeps them
+        /// after a plain delete, recoverable with `bao kv undelete`)
+        #[arg(long)]
+        purge: bool,
         #[command(flatten)]
         agent: AgentArg,
     },
@@ -276,6 +280,7 @@ fn auth_cmd(ctx: &Ctx, a: AuthArgs) -> Result<ExitCode> {
         AuthCmd::Logout {
             profile_id,
             yes,
+            purge,
             agent,
         } => {
             let agent = ctx.agent(pick(&outer, &agent))?;
@@ -291,7 +296,7 @@ fn auth_cmd(ctx: &Ctx, a: AuthArgs) -> Result<ExitCode> {
                 }
             }
             let vault = ctx.open_vault_if_exists()?;
-            let r = auth::logout(vault.as_ref(), &agent, &profile_id)?;
+            let r = auth::logout(vault.as_ref(), &agent, &profile_id, purge)?;
             eprintln!(
                 "removed {}{}",
                 r.profile_id,

@@ -22,6 +22,8 @@ pub enum BackendArg {
     Age,
     /// The OS keychain (Secret Service, macOS Keychain, Windows Credential Manager)
     Keychain,
+    /// A KV v2 engine on an OpenBao or HashiCorp Vault server (see docs/openbao.md)
+    Openbao,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -64,6 +66,8 @@ pub struct InitArgs {
     pub backend: BackendArg,
     #[command(flatten)]
     pub kdf: KdfArgs,
+    #[command(flatten, next_help_heading = "OpenBao backend (--backend openbao)")]
+    pub openbao: clawvault::backend::openbao::OpenbaoArgs,
 }
 
 #[derive(Debug, Args)]
@@ -109,12 +113,21 @@ pub fn init(ctx: &Ctx, a: InitArgs) -> Result<ExitCode> {
     }
     let kdf = a.kdf.params()?;
     let choice = match a.backend {
-        BackendArg::Auto => BackendChoice::Auto,
-        BackendArg::Age => BackendChoice::Age,
-        BackendArg::Keychain => BackendChoice::Keychain,
+        BackendArg::Auto => Some(BackendChoice::Auto),
+        BackendArg::Age => Some(BackendChoice::Age),
+        BackendArg::Keychain => Some(BackendChoice::Keychain),
+        BackendArg::Openbao => None,
     };
+    if choice.is_some() && a.openbao.addr.is_some() {
+        return Err(Error::Usage(
+            "--addr is for the OpenBao backend: add --backend openbao".into(),
+        ));
+    }
     let pass = new_passphrase(ctx)?;
-    let (vault, report) = Vault::init(&dir, choice, &pass, kdf)?;
+    let (vault, report) = match choice {
+        Some(choice) => Vault::init(&dir, choice, &pass, kdf)?,
+        None => Vault::init_openbao(&dir, &a.openbao, &pass, kdf)?,
+    };
     println!(
         "created vault {} at {} with the {} backend: {}",
         vault.id(),
