@@ -134,9 +134,12 @@ fn provider_spec(ctx: &Ctx, vault: &Vault, alias: &str) -> Result<ProviderSpec> 
         args.push(f.to_string_lossy().into_owned());
     } else if vault.reads_need_identity() {
         eprintln!(
-            "clawvault: warning: the age vault at {} must be unlocked to serve OpenClaw and no --passphrase-file was given",
+            "clawvault: warning: the age vault at {} must be unlocked to serve OpenClaw and no --passphrase-file was given; the gateway will need a running, unlocked agent (`clawvault agent start && clawvault unlock`) or a remembered identity (`clawvault unlock --remember keyutils|keychain`)",
             vault.dir().display()
         );
+        // Where the agent's socket and a keychain-remembered identity are found.
+        pass_env.push("XDG_RUNTIME_DIR".into());
+        pass_env.push("DBUS_SESSION_BUS_ADDRESS".into());
     }
     if let BackendConfig::Keychain { .. } = vault.manifest().backend {
         // The Secret Service is reached over the session bus.
