@@ -448,3 +448,84 @@ fn keychain_vault_is_served_by_the_agent_with_no_identity() {
         .assert()
         .success();
 }
+
+#[test]
+fn exec_is_served_by_the_agent_without_a_passphrase_and_fails_clearly_without_it() {
+    let (h, pw) = setup();
+    let exec = || {
+        h.cmd()
+            .current_dir(h.tmp.path())
+            .args([
+                "exec",
+                "--",
+                "sh",
+                "-c",
+                r#"echo RAN; printf %s "$OPENROUTER_API_KEY""#,
+            ])
+            .output()
+            .unwrap()
+    };
+    let show = |o: &std::process::Output| {
+        format!(
+            "status {:?}\nstdout {}\nstderr {}",
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    };
+    // No agent and no passphrase source: refused before the command runs.
+    let o = exec();
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    assert!(
+        o.stdout.is_empty(),
+        "the command must not run: {}",
+        show(&o)
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("could not unlock the vault") && err.contains("agent: not running"),
+        "{}",
+        show(&o)
+    );
+
+    // An unlocked agent serves the variable; nothing else unlocks the vault.
+    let a = h.agent_run(
+        &["--idle", "0", "--passphrase-file", pw.to_str().unwrap()],
+        |_| {},
+    );
+    let o = exec();
+    assert!(o.status.success(), "{}", show(&o));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), format!("RAN\n{KEY}"));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("clawvault: exec: 1 entries served by the agent at")
+            && err.contains(socket_of(&h).to_str().unwrap()),
+        "{}",
+        show(&o)
+    );
+    assert!(!err.contains(KEY), "{}", show(&o));
+
+    // Locked: the error says the agent runs but is locked, and nothing runs.
+    h.cmd().arg("lock").assert().success();
+    let o = exec();
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    assert!(o.stdout.is_empty(), "{}", show(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("agent: running at") && err.contains("but locked"),
+        "{}",
+        show(&o)
+    );
+    assert!(!err.contains(KEY), "{}", show(&o));
+
+    // Stopped: back to "not running".
+    drop(a);
+    let o = exec();
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    assert!(o.stdout.is_empty(), "{}", show(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("agent: not running"),
+        "{}",
+        show(&o)
+    );
+}

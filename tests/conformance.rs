@@ -126,15 +126,7 @@ fn keychain_vault_end_to_end_through_the_cli() {
     let h = common::Home::new();
     let pw = h.pw_file("pw", "recovery passphrase");
     let mut c = h.cmd();
-    for var in [
-        "DBUS_SESSION_BUS_ADDRESS",
-        "XDG_RUNTIME_DIR",
-        "XDG_DATA_HOME",
-    ] {
-        if let Some(v) = std::env::var_os(var) {
-            c.env(var, v);
-        }
-    }
+    common::pass_dbus(&mut c);
     let out = c
         .args([
             "init",
@@ -160,15 +152,7 @@ fn keychain_vault_end_to_end_through_the_cli() {
         "{said}"
     );
     let env = |c: &mut assert_cmd::Command| {
-        for var in [
-            "DBUS_SESSION_BUS_ADDRESS",
-            "XDG_RUNTIME_DIR",
-            "XDG_DATA_HOME",
-        ] {
-            if let Some(v) = std::env::var_os(var) {
-                c.env(var, v);
-            }
-        }
+        common::pass_dbus(c);
     };
     let mut c = h.cmd();
     env(&mut c);

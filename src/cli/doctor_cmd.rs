@@ -37,7 +37,11 @@ fn run_inner(ctx: &Ctx, args: &DoctorArgs) -> Result<u8, String> {
     if args.fix {
         migrate_found(ctx, args, vault.as_ref(), tty)?;
     }
-    let secrets = vault.as_ref().map(vault_secrets).unwrap_or_default();
+    let opts = ctx.unlock_options();
+    let secrets = vault
+        .as_ref()
+        .map(|v| vault_secrets(v, &opts))
+        .unwrap_or_default();
     let yes = args.yes;
     let mut decide = |p: &FixPrompt| -> bool {
         if yes {
@@ -66,8 +70,9 @@ fn run_inner(ctx: &Ctx, args: &DoctorArgs) -> Result<u8, String> {
 
 /// The vault's secrets, so a copy of one anywhere on the host is found even when
 /// no pattern knows its shape. Best effort and never interactive: the agent, then
-/// the keychain backend (no identity needed), then the unattended unlock sources.
-fn vault_secrets(v: &Vault) -> Vec<SecretBytes> {
+/// the keychain backend (no identity needed), then every unlock source but the prompt
+/// (a --passphrase-fd already read by --fix's migration is spent: pattern matching only).
+fn vault_secrets(v: &Vault, opts: &unlock::UnlockOptions) -> Vec<SecretBytes> {
     let names = match v
         .backend()
         .map_err(|e| e.to_string())
@@ -82,7 +87,8 @@ fn vault_secrets(v: &Vault) -> Vec<SecretBytes> {
     if names.is_empty() {
         return vec![];
     }
-    let fetched = if let Some(f) = super::migrate_cmd::fetch_from_agent(v, &names) {
+    let agent = super::migrate_cmd::fetch_from_agent(v, &names, "doctor");
+    let fetched = if let Ok(f) = agent {
         f
     } else {
         let mut v2 = match Vault::open(v.dir()) {
@@ -90,7 +96,10 @@ fn vault_secrets(v: &Vault) -> Vec<SecretBytes> {
             Err(_) => return vec![],
         };
         if v2.reads_need_identity() {
-            if let Err(e) = unlock::unlock(&mut v2, &unattended(), &mut NoPrompt) {
+            if let Err(mut e) = unlock::unlock(&mut v2, opts, &mut NoPrompt) {
+                if let Err(Some(a)) = agent {
+                    e.attempts.insert(0, a);
+                }
                 eprintln!(
                     "clawvault: doctor: the vault is locked, so copies of its secrets are found by pattern only ({})",
                     e.attempts
@@ -116,21 +125,6 @@ fn vault_secrets(v: &Vault) -> Vec<SecretBytes> {
         .into_values()
         .map(|s| secret_bytes(s.as_bytes().to_vec()))
         .collect()
-}
-
-/// The unlock sources that never prompt, from the environment alone.
-fn unattended() -> unlock::UnlockOptions {
-    unlock::UnlockOptions {
-        passphrase_file: None,
-        passphrase_file_env: std::env::var_os("CLAWVAULT_PASSPHRASE_FILE")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from),
-        passphrase_fd: None,
-        credentials_directory: std::env::var_os("CREDENTIALS_DIRECTORY")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from),
-        credential_name: unlock::DEFAULT_CREDENTIAL.into(),
-    }
 }
 
 /// `--fix`, first half: move what a first audit pass found in auth stores and

@@ -10,6 +10,7 @@ use zeroize::Zeroizing;
 use clawvault::importenv;
 use clawvault::migrate::{self, Report};
 use clawvault::profiles::ProfileDoc;
+use clawvault::unlock::{self, names, Attempt};
 use clawvault::{Error, Result};
 
 use super::Ctx;
@@ -154,11 +155,23 @@ pub fn exec(ctx: &Ctx, a: ExecArgs) -> Result<ExitCode> {
     let plan = importenv::exec_plan(&v, &doc)?;
     let names = importenv::plan_entries(&plan);
     // Like `resolve`: the agent first, so a daemon's `exec` needs no passphrase.
-    let fetched = match fetch_from_agent(&v, &names) {
-        Some(f) => f,
-        None => {
+    let fetched = match fetch_from_agent(&v, &names, "exec") {
+        Ok(f) => f,
+        Err(agent_attempt) => {
             if v.reads_need_identity() && !names.is_empty() {
-                v = ctx.unlocked_vault()?;
+                let mut v2 = ctx.open_vault()?;
+                if let Err(mut e) = unlock::unlock(
+                    &mut v2,
+                    &ctx.unlock_options(),
+                    &mut super::prompt::TtyPrompter,
+                ) {
+                    // Say why the agent did not serve it (not running, locked...).
+                    if let Some(a) = agent_attempt {
+                        e.attempts.insert(0, a);
+                    }
+                    return Err(e.into());
+                }
+                v = v2;
             }
             importenv::fetch_local(&v, &names)?
         }
@@ -183,33 +196,49 @@ pub fn exec(ctx: &Ctx, a: ExecArgs) -> Result<ExitCode> {
     })
 }
 
-/// The entries from a running, unlocked agent; `None` when there is none (or it
-/// is locked, or the vault needs no identity), so the caller unlocks locally.
+/// The entries from a running, unlocked agent. `Err(None)` when the agent is not
+/// asked (the vault needs no identity, or nothing is needed), `Err(Some(why))`
+/// when it could not serve them (not running, locked...): the caller unlocks
+/// locally. `who` labels the stderr note ("exec", "doctor").
 pub(super) fn fetch_from_agent(
     v: &clawvault::vault::Vault,
     names: &[clawvault::backend::EntryName],
-) -> Option<HashMap<String, Zeroizing<String>>> {
+    who: &str,
+) -> std::result::Result<HashMap<String, Zeroizing<String>>, Option<Attempt>> {
     if !v.reads_need_identity() || names.is_empty() {
-        return None;
+        return Err(None);
     }
-    let mut client = clawvault::agent::client::Client::connect(v.dir(), v.id()).ok()?;
+    let failed = |outcome: String| {
+        Some(Attempt {
+            source: names::AGENT.into(),
+            outcome,
+        })
+    };
+    let mut client = clawvault::agent::client::Client::connect(v.dir(), v.id())
+        .map_err(|why| failed(why.to_string()))?;
     let ids: Vec<String> = names.iter().map(|n| n.as_str().to_string()).collect();
-    let body = client.resolve(&ids).ok()?;
+    let body = client.resolve(&ids).map_err(|e| {
+        if e.is_locked() {
+            failed(format!("running at {} but locked", client.socket.display()))
+        } else {
+            failed(e.to_string())
+        }
+    })?;
     #[derive(serde::Deserialize)]
     struct Resp {
         #[serde(default)]
         values: HashMap<String, String>,
     }
-    let resp: Resp = serde_json::from_slice(&body).ok()?;
+    let resp: Resp = serde_json::from_slice(&body)
+        .map_err(|e| failed(format!("unreadable reply from the agent: {e}")))?;
     eprintln!(
-        "clawvault: exec: {} entries served by the agent at {}",
+        "clawvault: {who}: {} entries served by the agent at {}",
         ids.len(),
         client.socket.display()
     );
-    Some(
-        resp.values
-            .into_iter()
-            .map(|(k, val)| (k, Zeroizing::new(val)))
-            .collect(),
-    )
+    Ok(resp
+        .values
+        .into_iter()
+        .map(|(k, val)| (k, Zeroizing::new(val)))
+        .collect())
 }
