@@ -32,6 +32,11 @@ pub enum Error {
 
 pub type Result<T> = std::result::Result<T, Error>;
 
+/// The OpenBao backend names its store "OpenBao ..." in every error.
+fn is_openbao(store: &str) -> bool {
+    store.starts_with("OpenBao")
+}
+
 impl Error {
     /// What the user can do about it, when there is something useful to say.
     pub fn hint(&self) -> Option<&'static str> {
@@ -45,6 +50,12 @@ impl Error {
             Error::Unlock(u) if u.wrong_passphrase => Some("check the passphrase; nothing was changed"),
             Error::Unlock(_) => Some(
                 "start the agent (`clawvault agent start`), cache the identity (`clawvault unlock --remember keychain|keyutils`), or give --passphrase-file F (mode 0600) / --passphrase-fd N; `clawvault unlock --status` shows every source",
+            ),
+            Error::Backend(BackendError::Unavailable { store, .. }) if is_openbao(store) => Some(
+                "check the server address, that it is unsealed, and the token or AppRole files (mode 0600); see docs/openbao.md",
+            ),
+            Error::Backend(BackendError::NoAccess { store, .. }) if is_openbao(store) => Some(
+                "the token's policies do not grant this path; docs/openbao-policy.hcl lists what clawvault needs",
             ),
             Error::Backend(BackendError::Unavailable { .. }) => Some(
                 "start or unlock the keychain service, or create an age vault with `clawvault init --backend age`",

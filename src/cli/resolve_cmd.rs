@@ -30,8 +30,8 @@ pub fn run(ctx: &Ctx) -> Result<ExitCode> {
                 Ok(mut body) => {
                     body.push(b'\n');
                     eprintln!(
-                        "clawvault: resolve: {} ids served by the agent at {}",
-                        req.ids.len(),
+                        "clawvault: resolve: {} served by the agent at {}",
+                        plural(req.ids.len(), "id"),
                         c.socket.display()
                     );
                     return write_out(&body);
@@ -63,14 +63,17 @@ pub fn run(ctx: &Ctx) -> Result<ExitCode> {
             }
         }
     } else {
-        "the keychain backend (no identity needed)".to_string()
+        format!(
+            "the {} backend (no identity needed)",
+            vault.manifest().backend.kind()
+        )
     };
     let resp = resolve::serve(vault.backend()?, &req.ids)
         .map_err(|e| Error::Other(format!("resolve: {e}")))?;
     if !req.ids.is_empty() {
         eprintln!(
-            "clawvault: resolve: {} ids served locally, {how}",
-            req.ids.len()
+            "clawvault: resolve: {} served locally, {how}",
+            plural(req.ids.len(), "id")
         );
     }
     write_out(&resp.to_json())
@@ -83,4 +86,12 @@ fn write_out(out: &[u8]) -> Result<ExitCode> {
         .and_then(|_| stdout.flush())
         .map_err(|e| Error::Other(format!("resolve: cannot write the response: {e}")))?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
 }
