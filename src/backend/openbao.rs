@@ -96,6 +96,14 @@ pub enum OpenBaoAuth {
     Token {
         #[serde(rename = "tokenFile", default, skip_serializing_if = "Option::is_none")]
         token_file: Option<PathBuf>,
+        /// The OS keychain item holding the token (service name; account
+        /// [`TOKEN_ACCOUNT`]), written by `init --token-keychain`.
+        #[serde(
+            rename = "tokenKeychain",
+            default,
+            skip_serializing_if = "Option::is_none"
+        )]
+        token_keychain: Option<String>,
     },
     /// AppRole login for daemons.
     Approle {
@@ -343,6 +351,80 @@ impl Default for Tuning {
 // clap arguments for `clawvault init --backend openbao`
 // ---------------------------------------------------------------------------
 
+/// The keychain account under which `--token-keychain` keeps the token.
+pub const TOKEN_ACCOUNT: &str = "token";
+
+/// The keychain service of a vault's OpenBao token.
+pub fn token_keychain_service(vault_id: &str) -> String {
+    format!("clawvault-openbao-token:{vault_id}")
+}
+
+fn token_keychain_entry(service: &str) -> std::result::Result<keyring_core::Entry, String> {
+    let (store, name) = super::keychain::platform_store().map_err(|e| {
+        format!("the OpenBao token is kept in the OS keychain, which is not reachable: {e}")
+    })?;
+    store.build(service, TOKEN_ACCOUNT, None).map_err(|e| {
+        format!(
+            "{name}: cannot open the item {service}: {}",
+            keyring_error(&e)
+        )
+    })
+}
+
+/// A keyring error without its payload (`BadEncoding` carries the secret bytes).
+fn keyring_error(e: &keyring_core::Error) -> String {
+    match e {
+        keyring_core::Error::BadEncoding(_) => "the item is not text".into(),
+        keyring_core::Error::NoEntry => "no such item".into(),
+        keyring_core::Error::NoStorageAccess(inner) => {
+            format!("access refused ({inner}): the keyring collection is locked")
+        }
+        keyring_core::Error::PlatformFailure(inner) => format!("{inner}"),
+        _ => "the keychain failed".into(),
+    }
+}
+
+/// Read the token `init --token-keychain` stored.
+pub fn keychain_token_get(service: &str) -> std::result::Result<SecretString, String> {
+    let e = token_keychain_entry(service)?;
+    match e.get_secret() {
+        Ok(v) => {
+            let v = Zeroizing::new(v);
+            let s = std::str::from_utf8(&v)
+                .map_err(|_| format!("the keychain item {service} is not text"))?;
+            Ok(SecretString::from(s.trim().to_string()))
+        }
+        Err(keyring_core::Error::NoEntry) => Err(format!(
+            "the OS keychain has no OpenBao token for this vault (item {service}); it was removed, or this is another user's session"
+        )),
+        Err(e) => Err(format!("the keychain item {service}: {}", keyring_error(&e))),
+    }
+}
+
+/// Store the token (`init --token-keychain`).
+pub fn keychain_token_set(service: &str, token: &SecretString) -> std::result::Result<(), String> {
+    token_keychain_entry(service)?
+        .set_secret(token.expose_secret().as_bytes())
+        .map_err(|e| {
+            format!(
+                "cannot store the OpenBao token in the keychain item {service}: {}",
+                keyring_error(&e)
+            )
+        })
+}
+
+/// Remove the token item; `Ok(false)` when there was none.
+pub fn keychain_token_delete(service: &str) -> std::result::Result<bool, String> {
+    match token_keychain_entry(service)?.delete_credential() {
+        Ok(()) => Ok(true),
+        Err(keyring_core::Error::NoEntry) => Ok(false),
+        Err(e) => Err(format!(
+            "the keychain item {service}: {}",
+            keyring_error(&e)
+        )),
+    }
+}
+
 /// The `init` options for the OpenBao backend; `#[command(flatten)]` them.
 #[derive(Debug, Clone, clap::Args)]
 pub struct OpenbaoArgs {
@@ -361,6 +443,10 @@ pub struct OpenbaoArgs {
     /// File holding the token (mode 600); BAO_TOKEN / VAULT_TOKEN take precedence
     #[arg(long, value_name = "FILE", conflicts_with_all = ["approle_role_id_file", "approle_secret_id_file"])]
     pub token_file: Option<PathBuf>,
+    /// Keep the token in the OS keychain (Secret Service / Keychain / Credential
+    /// Manager); `init` reads it from a hidden prompt or stdin
+    #[arg(long, conflicts_with_all = ["token_file", "approle_role_id_file", "approle_secret_id_file"])]
+    pub token_keychain: bool,
     /// AppRole role_id file, or credential:NAME for $CREDENTIALS_DIRECTORY/NAME
     #[arg(long, value_name = "FILE", requires = "approle_secret_id_file")]
     pub approle_role_id_file: Option<String>,
@@ -384,6 +470,7 @@ impl Default for OpenbaoArgs {
             prefix: None,
             ca_file: None,
             token_file: None,
+            token_keychain: false,
             approle_role_id_file: None,
             approle_secret_id_file: None,
             approle_mount: DEFAULT_APPROLE_MOUNT.into(),
@@ -416,6 +503,9 @@ impl OpenbaoArgs {
                     }
                     None => None,
                 },
+                token_keychain: self
+                    .token_keychain
+                    .then(|| token_keychain_service(vault_id)),
             },
             _ => {
                 return Err(
@@ -788,13 +878,18 @@ impl OpenBaoBackend {
 
     fn token_source(&self) -> String {
         match &self.cfg.auth {
-            OpenBaoAuth::Token { token_file } => {
+            OpenBaoAuth::Token {
+                token_file,
+                token_keychain,
+            } => {
                 if std::env::var_os("BAO_TOKEN").is_some_and(|v| !v.is_empty()) {
                     "BAO_TOKEN".into()
                 } else if std::env::var_os("VAULT_TOKEN").is_some_and(|v| !v.is_empty()) {
                     "VAULT_TOKEN".into()
                 } else if let Some(f) = token_file {
                     format!("token file {}", f.display())
+                } else if let Some(svc) = token_keychain {
+                    format!("the OS keychain item {svc}")
                 } else {
                     "the environment".into()
                 }
@@ -810,7 +905,11 @@ impl OpenBaoBackend {
     /// Read a static token and learn its TTL (best effort: a token without the
     /// default policy cannot look itself up).
     fn load_static_token(&self, generation: u64) -> Result<Token> {
-        let OpenBaoAuth::Token { token_file } = &self.cfg.auth else {
+        let OpenBaoAuth::Token {
+            token_file,
+            token_keychain,
+        } = &self.cfg.auth
+        else {
             unreachable!("static token with AppRole configured")
         };
         let from_env = ["BAO_TOKEN", "VAULT_TOKEN"].iter().find_map(|k| {
@@ -819,10 +918,11 @@ impl OpenBaoBackend {
                 .map(|v| v.trim().to_string())
                 .filter(|v| !v.is_empty())
         });
-        let secret = match (from_env, token_file) {
-            (Some(t), _) => SecretString::from(t),
-            (None, Some(f)) => read_secret_file(f, true).map_err(|r| self.unavailable(format!("the token file: {r}")))?,
-            (None, None) => {
+        let secret = match (from_env, token_file, token_keychain) {
+            (Some(t), _, _) => SecretString::from(t),
+            (None, Some(f), _) => read_secret_file(f, true).map_err(|r| self.unavailable(format!("the token file: {r}")))?,
+            (None, None, Some(svc)) => keychain_token_get(svc).map_err(|r| self.unavailable(r))?,
+            (None, None, None) => {
                 return Err(self.unavailable(
                     "no token: set BAO_TOKEN (or VAULT_TOKEN), or re-create the vault with --token-file or AppRole",
                 ))
@@ -1509,7 +1609,10 @@ mod tests {
             addr: addr.into(),
             mount: "secret".into(),
             prefix: "clawvault/abc".into(),
-            auth: OpenBaoAuth::Token { token_file: None },
+            auth: OpenBaoAuth::Token {
+                token_file: None,
+                token_keychain: None,
+            },
             ca_file: None,
             allow_insecure_http: false,
         }
@@ -1673,7 +1776,13 @@ mod tests {
         };
         let c = a.to_config("v123").unwrap();
         assert_eq!(c.prefix, "clawvault/v123");
-        assert_eq!(c.auth, OpenBaoAuth::Token { token_file: None });
+        assert_eq!(
+            c.auth,
+            OpenBaoAuth::Token {
+                token_file: None,
+                token_keychain: None
+            }
+        );
         let half = OpenbaoArgs {
             approle_role_id_file: Some("/r".into()),
             ..a.clone()

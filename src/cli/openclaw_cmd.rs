@@ -141,11 +141,35 @@ fn provider_spec(ctx: &Ctx, vault: &Vault, alias: &str) -> Result<ProviderSpec> 
         pass_env.push("XDG_RUNTIME_DIR".into());
         pass_env.push("DBUS_SESSION_BUS_ADDRESS".into());
     }
+    if let BackendConfig::Openbao(cfg) = &vault.manifest().backend {
+        use clawvault::backend::openbao::OpenBaoAuth;
+        match &cfg.auth {
+            OpenBaoAuth::Token {
+                token_keychain: Some(_),
+                ..
+            } => {
+                pass_env.push("DBUS_SESSION_BUS_ADDRESS".into());
+                pass_env.push("XDG_RUNTIME_DIR".into());
+            }
+            OpenBaoAuth::Token {
+                token_file: None, ..
+            } => {
+                // The token comes from the environment: OpenClaw must pass it on.
+                pass_env.push("BAO_TOKEN".into());
+                pass_env.push("VAULT_TOKEN".into());
+            }
+            // role_id / secret_id may be systemd credentials.
+            OpenBaoAuth::Approle { .. } => pass_env.push("CREDENTIALS_DIRECTORY".into()),
+            OpenBaoAuth::Token { .. } => {}
+        }
+    }
     if let BackendConfig::Keychain { .. } = vault.manifest().backend {
         // The Secret Service is reached over the session bus.
         pass_env.push("DBUS_SESSION_BUS_ADDRESS".into());
         pass_env.push("XDG_RUNTIME_DIR".into());
     }
+    let mut seen = std::collections::HashSet::new();
+    pass_env.retain(|v| seen.insert(v.clone()));
     Ok(ProviderSpec {
         alias: alias.to_string(),
         command,

@@ -126,7 +126,16 @@ pub fn init(ctx: &Ctx, a: InitArgs) -> Result<ExitCode> {
     let pass = new_passphrase(ctx)?;
     let (vault, report) = match choice {
         Some(choice) => Vault::init(&dir, choice, &pass, kdf)?,
-        None => Vault::init_openbao(&dir, &a.openbao, &pass, kdf)?,
+        None => {
+            let token = if a.openbao.token_keychain {
+                let t = prompt::read_secret("OpenBao token")?;
+                let t = std::str::from_utf8(&t).expect("read_secret checks UTF-8");
+                Some(SecretString::from(t.trim().to_string()))
+            } else {
+                None
+            };
+            Vault::init_openbao_with_token(&dir, &a.openbao, &pass, kdf, token.as_ref())?
+        }
     };
     println!(
         "created vault {} at {} with the {} backend: {}",

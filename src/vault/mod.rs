@@ -205,18 +205,60 @@ impl Vault {
         passphrase: &SecretString,
         kdf: KdfParams,
     ) -> Result<(Vault, InitReport)> {
+        Self::init_openbao_with_token(dir, args, passphrase, kdf, None)
+    }
+
+    /// [`Vault::init_openbao`] with the token `--token-keychain` stores in the OS
+    /// keychain before the probe (and removes again when the init fails).
+    pub fn init_openbao_with_token(
+        dir: &Path,
+        args: &OpenbaoArgs,
+        passphrase: &SecretString,
+        kdf: KdfParams,
+        token: Option<&SecretString>,
+    ) -> Result<(Vault, InitReport)> {
         if fsutil::refuse_symlink(&Self::manifest_path(dir))? {
             return Err(VaultError::AlreadyInitialized {
                 dir: dir.to_path_buf(),
             });
         }
         let vault_id = random_id();
-        let cfg = args
-            .to_config(&vault_id)
-            .map_err(|reason| BackendError::Unavailable {
-                store: "OpenBao".into(),
-                reason,
-            })?;
+        let unavailable = |reason: String| BackendError::Unavailable {
+            store: "OpenBao".into(),
+            reason,
+        };
+        let cfg = args.to_config(&vault_id).map_err(unavailable)?;
+        let keychain_item = match &cfg.auth {
+            crate::backend::openbao::OpenBaoAuth::Token {
+                token_keychain: Some(svc),
+                ..
+            } => {
+                let token = token.ok_or_else(|| {
+                    unavailable(
+                        "--token-keychain needs the token (on stdin or at the prompt)".into(),
+                    )
+                })?;
+                crate::backend::openbao::keychain_token_set(svc, token).map_err(unavailable)?;
+                Some(svc.clone())
+            }
+            _ => None,
+        };
+        let made = Self::finish_openbao(dir, vault_id, cfg, passphrase, kdf);
+        if made.is_err() {
+            if let Some(svc) = &keychain_item {
+                let _ = crate::backend::openbao::keychain_token_delete(svc);
+            }
+        }
+        made
+    }
+
+    fn finish_openbao(
+        dir: &Path,
+        vault_id: String,
+        cfg: crate::backend::openbao::OpenBaoConfig,
+        passphrase: &SecretString,
+        kdf: KdfParams,
+    ) -> Result<(Vault, InitReport)> {
         let probe = OpenBaoBackend::new(&cfg)?.probe()?;
         let mut reason = format!("asked for with --backend openbao; {probe}");
         for w in cfg.warnings() {
