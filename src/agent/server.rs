@@ -9,11 +9,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use serde_json::value::RawValue;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::unix::OwnedReadHalf;
 use tokio::net::{UnixListener, UnixStream};
 use zeroize::Zeroizing;
 
-use super::locked::LockedBuf;
+use super::locked::{self, LockedBuf};
 use super::paths::{self, AgentPaths};
 use super::{codes, MAX_REQUEST_LINE, PROTOCOL_VERSION};
 use crate::backend::age::AgeBackend;
@@ -37,7 +39,9 @@ fn log(msg: impl std::fmt::Display) {
 }
 
 struct Held {
-    id: Option<LockedBuf>,
+    /// Shared with in-flight resolves, so a `lock` never waits for one; the pages
+    /// are zeroized when the last holder lets go.
+    id: Option<Arc<LockedBuf>>,
     source: Option<String>,
     last_used: Instant,
 }
@@ -158,6 +162,9 @@ pub fn sd_notify(state: &str) {
 
 /// Run the agent in the foreground until SIGTERM/SIGINT or a `stop` request.
 pub fn run(cfg: Config) -> Result<(), String> {
+    // The caller unlocked the vault on this thread: overwrite what that left in
+    // dead stack frames (the raw key, copied by value in X25519 and parsing).
+    locked::scrub_stack();
     let vault = Vault::open(&cfg.vault_dir).map_err(|e| e.to_string())?;
     let p = paths::for_bind(&cfg.vault_dir, vault.id());
     fsutil::ensure_private_dir(&p.dir).map_err(|e| e.to_string())?;
@@ -166,7 +173,9 @@ pub fn run(cfg: Config) -> Result<(), String> {
     let recipient = vault.recipient().map_err(|e| e.to_string())?;
     let held = match cfg.initial {
         Some((id, source)) => Held {
-            id: Some(LockedBuf::new(&id).map_err(|e| format!("cannot allocate memory: {e}"))?),
+            id: Some(Arc::new(
+                LockedBuf::new(&id).map_err(|e| format!("cannot allocate memory: {e}"))?,
+            )),
             source: Some(source),
             last_used: Instant::now(),
         },
@@ -325,30 +334,22 @@ async fn connection(stream: UnixStream, sh: Arc<Shared>) {
             .await;
         return;
     }
-    let mut reader = BufReader::new(r);
+    let mut reader = LineReader::new(r);
     loop {
-        let mut line = Zeroizing::new(Vec::with_capacity(4096));
-        let read = tokio::time::timeout(
-            Duration::from_secs(300),
-            (&mut reader)
-                .take(MAX_REQUEST_LINE as u64 + 1)
-                .read_until(b'\n', &mut line),
-        )
-        .await;
-        match read {
-            Ok(Ok(0)) | Err(_) => return,
-            Ok(Ok(_)) => {}
-            Ok(Err(_)) => return,
-        }
-        if line.len() > MAX_REQUEST_LINE {
-            let _ = w
-                .write_all(&reply_err(
-                    codes::TOO_LARGE,
-                    &format!("the request is larger than {MAX_REQUEST_LINE} bytes"),
-                ))
-                .await;
-            return;
-        }
+        let read = tokio::time::timeout(Duration::from_secs(300), reader.next_line()).await;
+        let line = match read {
+            Ok(Ok(Got::Line(l))) => l,
+            Ok(Ok(Got::Eof)) | Ok(Err(_)) | Err(_) => return,
+            Ok(Ok(Got::TooLarge)) => {
+                let _ = w
+                    .write_all(&reply_err(
+                        codes::TOO_LARGE,
+                        &format!("the request is larger than {MAX_REQUEST_LINE} bytes"),
+                    ))
+                    .await;
+                return;
+            }
+        };
         let reply = dispatch(&line, &sh).await;
         if w.write_all(&reply).await.is_err() {
             return;
@@ -356,13 +357,140 @@ async fn connection(stream: UnixStream, sh: Arc<Shared>) {
     }
 }
 
+/// What [`LineReader::next_line`] found.
+enum Got {
+    /// One request, with its newline (none if the peer closed after it).
+    Line(Zeroizing<Vec<u8>>),
+    Eof,
+    /// More than [`MAX_REQUEST_LINE`] bytes without a newline.
+    TooLarge,
+}
+
+/// Reads request lines into zeroizing buffers only. A tokio `BufReader` keeps its
+/// own buffer, which it frees without zeroizing: an `unlock` request's passphrase
+/// was left in the freed heap. Growing a `Zeroizing<Vec>` in place would leave the
+/// same residue behind in the old allocation, so buffers are grown by copying into
+/// a bigger zeroizing one.
+struct LineReader {
+    r: OwnedReadHalf,
+    /// Bytes read and not yet returned.
+    buf: Zeroizing<Vec<u8>>,
+}
+
+const READ_CHUNK: usize = 8 * 1024;
+
+impl LineReader {
+    fn new(r: OwnedReadHalf) -> LineReader {
+        LineReader {
+            r,
+            buf: Zeroizing::new(Vec::with_capacity(2 * READ_CHUNK)),
+        }
+    }
+
+    async fn next_line(&mut self) -> std::io::Result<Got> {
+        let mut searched = 0;
+        loop {
+            if let Some(i) = memchr::memchr(b'\n', &self.buf[searched..]) {
+                let end = searched + i + 1;
+                if end > MAX_REQUEST_LINE {
+                    return Ok(Got::TooLarge);
+                }
+                return Ok(Got::Line(self.take(end)));
+            }
+            searched = self.buf.len();
+            if self.buf.len() > MAX_REQUEST_LINE {
+                return Ok(Got::TooLarge);
+            }
+            if self.buf.capacity() - self.buf.len() < READ_CHUNK {
+                let mut bigger = Zeroizing::new(Vec::with_capacity(
+                    (2 * self.buf.capacity()).max(self.buf.len() + READ_CHUNK),
+                ));
+                bigger.extend_from_slice(&self.buf);
+                self.buf = bigger; // the old buffer is zeroized as it drops
+            }
+            // There is spare capacity, so `read_buf` fills it without reallocating.
+            if self.r.read_buf(&mut *self.buf).await? == 0 {
+                return Ok(if self.buf.is_empty() {
+                    Got::Eof
+                } else {
+                    let n = self.buf.len();
+                    Got::Line(self.take(n))
+                });
+            }
+        }
+    }
+
+    /// The first `n` buffered bytes, moved into a buffer of their own.
+    fn take(&mut self, n: usize) -> Zeroizing<Vec<u8>> {
+        let mut line = Zeroizing::new(Vec::with_capacity(n));
+        line.extend_from_slice(&self.buf[..n]);
+        let rest = self.buf.len() - n;
+        self.buf.copy_within(n.., 0);
+        self.buf.truncate(rest);
+        line
+    }
+}
+
+/// A JSON string literal (`raw`, quotes included) decoded straight into a secret.
+/// serde_json unescapes into a scratch buffer of its own and frees it without
+/// zeroizing, so a passphrase with a quote or a backslash would be left behind.
+fn json_str_secret(raw: &RawValue) -> Option<SecretString> {
+    fn hex4(it: &mut std::str::Chars) -> Option<u32> {
+        let mut v = 0;
+        for _ in 0..4 {
+            v = v * 16 + it.next()?.to_digit(16)?;
+        }
+        Some(v)
+    }
+    let inner = raw.get().strip_prefix('"')?.strip_suffix('"')?;
+    // Unescaping only shrinks: this never reallocates.
+    let mut out = Zeroizing::new(String::with_capacity(inner.len()));
+    let mut it = inner.chars();
+    while let Some(c) = it.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        out.push(match it.next()? {
+            '"' => '"',
+            '\\' => '\\',
+            '/' => '/',
+            'b' => '\u{8}',
+            'f' => '\u{c}',
+            'n' => '\n',
+            'r' => '\r',
+            't' => '\t',
+            'u' => {
+                let hi = hex4(&mut it)?;
+                if (0xD800..0xDC00).contains(&hi) {
+                    if it.next()? != '\\' || it.next()? != 'u' {
+                        return None;
+                    }
+                    let lo = hex4(&mut it)?;
+                    if !(0xDC00..0xE000).contains(&lo) {
+                        return None;
+                    }
+                    char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00))?
+                } else {
+                    char::from_u32(hi)?
+                }
+            }
+            _ => return None,
+        });
+    }
+    // An exact-size copy: `SecretString::from(String)` would shrink (reallocate)
+    // a String with spare capacity, leaving the old allocation unzeroized.
+    Some(SecretString::from(out.as_str()))
+}
+
 #[derive(Deserialize)]
 struct Req<'a> {
     v: Option<u64>,
     #[serde(borrow)]
     op: Option<Cow<'a, str>>,
+    /// Raw, so serde_json never unescapes it into a buffer of its own.
     #[serde(borrow, default)]
-    passphrase: Option<Cow<'a, str>>,
+    passphrase: Option<&'a RawValue>,
     #[serde(default)]
     ids: Option<Vec<String>>,
 }
@@ -408,10 +536,9 @@ async fn dispatch(line: &[u8], sh: &Arc<Shared>) -> Zeroizing<Vec<u8>> {
             reply_ok(serde_json::json!({}))
         }
         Some("unlock") => {
-            let Some(p) = req.passphrase else {
-                return reply_err(codes::BAD_REQUEST, "unlock needs a \"passphrase\"");
+            let Some(pass) = req.passphrase.and_then(json_str_secret) else {
+                return reply_err(codes::BAD_REQUEST, "unlock needs a \"passphrase\" string");
             };
-            let pass = SecretString::from(p.into_owned());
             unlock(sh, pass).await
         }
         Some("resolve") => {
@@ -447,17 +574,20 @@ fn status(sh: &Shared) -> Zeroizing<Vec<u8>> {
 
 async fn unlock(sh: &Arc<Shared>, pass: SecretString) -> Zeroizing<Vec<u8>> {
     let dir = sh.vault_dir.clone();
-    let got = tokio::task::spawn_blocking(move || -> Result<SecretString, VaultError> {
-        let mut v = Vault::open(&dir)?;
-        v.unlock_with_passphrase(&pass)?;
-        v.identity_string()
+    // Unwrapping copies the raw key through stack frames: scrub them afterwards.
+    let got = tokio::task::spawn_blocking(move || {
+        locked::with_scrubbed_stack(move || -> Result<SecretString, VaultError> {
+            let mut v = Vault::open(&dir)?;
+            v.unlock_with_passphrase(&pass)?;
+            v.identity_string()
+        })
     })
     .await;
     match got {
         Ok(Ok(id)) => match LockedBuf::new(&id) {
             Ok(buf) => {
                 let mut h = sh.held.lock().expect("not poisoned");
-                h.id = Some(buf);
+                h.id = Some(Arc::new(buf));
                 h.source = Some("unlock request".into());
                 h.last_used = Instant::now();
                 log("unlocked on request");
@@ -490,23 +620,34 @@ async fn resolve(sh: &Arc<Shared>, ids: Vec<String>) -> Zeroizing<Vec<u8>> {
     let backend: Box<dyn FnOnce() -> Result<resolve::Response, resolve::BatchError> + Send> = if sh
         .needs_identity
     {
-        let id = {
+        let buf = {
             let mut h = sh.held.lock().expect("not poisoned");
-            let Some(buf) = &h.id else {
+            let Some(buf) = h.id.clone() else {
                 return reply_err(
                         codes::LOCKED,
                         "the agent is locked (idle timeout, `clawvault lock`, or never unlocked); run `clawvault unlock`",
                     );
             };
-            let parsed = buf.as_str().parse::<age::x25519::Identity>();
             h.last_used = Instant::now();
-            match parsed {
-                Ok(id) => Arc::new(id),
-                Err(_) => return reply_err(codes::FAILED, "the held identity is not valid"),
-            }
+            buf
         };
-        let b = AgeBackend::new(sh.vault_dir.join("blobs"), sh.recipient.clone()).with_identity(id);
-        Box::new(move || resolve::serve(&b as &dyn Backend, &ids))
+        let blobs = sh.vault_dir.join("blobs");
+        let recipient = sh.recipient.clone();
+        // The identity is parsed and used on a blocking-pool thread only, and that
+        // thread's dead frames are scrubbed afterwards: x25519-dalek and age copy the
+        // raw key by value through the stack, where `Zeroize` cannot reach it.
+        Box::new(move || {
+            locked::with_scrubbed_stack(move || {
+                let id = buf.as_str().parse::<age::x25519::Identity>().map_err(|_| {
+                    resolve::BatchError(crate::backend::BackendError::Other(
+                        "the held identity is not valid".into(),
+                    ))
+                })?;
+                drop(buf);
+                let b = AgeBackend::new(blobs, recipient).with_identity(Arc::new(id));
+                resolve::serve(&b as &dyn Backend, &ids)
+            })
+        })
     } else {
         sh.held.lock().expect("not poisoned").last_used = Instant::now();
         let v = sh.vault.clone();
@@ -531,5 +672,32 @@ async fn resolve(sh: &Arc<Shared>, ids: Vec<String>) -> Zeroizing<Vec<u8>> {
         }
         Ok(Err(e)) => reply_err(codes::FAILED, &e.to_string()),
         Err(_) => reply_err(codes::FAILED, "the resolve task failed"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::ExposeSecret;
+
+    #[test]
+    fn json_str_secret_matches_serde_json() {
+        for s in [
+            "plain",
+            "",
+            "q\"uote \\ back/slash",
+            "ctl \u{1}\u{8}\u{c}\n\r\t",
+            "é ü 日本 🦀",
+        ] {
+            let lit = serde_json::to_string(s).unwrap();
+            let raw: &RawValue = serde_json::from_str(&lit).unwrap();
+            assert_eq!(json_str_secret(raw).unwrap().expose_secret(), s);
+        }
+        let raw: &RawValue = serde_json::from_str(r#""\u00e9\ud83e\udd80\/""#).unwrap();
+        assert_eq!(json_str_secret(raw).unwrap().expose_secret(), "é🦀/");
+        for bad in [r#"["x"]"#, "1", "null", r#""\ud83e""#, r#""\ud83e\u0041""#] {
+            let raw: &RawValue = serde_json::from_str(bad).unwrap();
+            assert!(json_str_secret(raw).is_none(), "{bad}");
+        }
     }
 }
