@@ -66,6 +66,15 @@ pub fn manifest(data: &[u8]) {
     }
 }
 
+pub fn agent_request(data: &[u8]) {
+    if let Err(reply) = crate::agent::server::parse_request(data) {
+        let text = String::from_utf8_lossy(&reply);
+        check_no_echo(&text);
+        let v: serde_json::Value = serde_json::from_slice(&reply).expect("replies are JSON");
+        assert_eq!(v["ok"], false, "{text}");
+    }
+}
+
 pub fn exec_request(data: &[u8]) {
     if let Err(e) = crate::resolve::parse_request(data) {
         check_no_echo(&e.to_string());
@@ -92,4 +101,5 @@ pub const TARGETS: &[(&str, fn(&[u8]))] = &[
     ("manifest", manifest),
     ("exec_request", exec_request),
     ("wrapped_identity", wrapped_identity),
+    ("agent_request", agent_request),
 ];

@@ -495,34 +495,83 @@ struct Req<'a> {
     ids: Option<Vec<String>>,
 }
 
-async fn dispatch(line: &[u8], sh: &Arc<Shared>) -> Zeroizing<Vec<u8>> {
+/// One request, parsed and checked; the secret is already in a zeroizing buffer.
+#[doc(hidden)]
+pub enum Op {
+    Status,
+    Lock,
+    Stop,
+    Unlock(SecretString),
+    Resolve(Vec<String>),
+}
+
+/// Parse one request line (untrusted bytes from the socket). An error is the
+/// complete reply to send; it never quotes the input.
+#[doc(hidden)]
+pub fn parse_request(line: &[u8]) -> Result<Op, Zeroizing<Vec<u8>>> {
     let req: Req = match serde_json::from_slice(line) {
         Ok(r) => r,
         Err(e) => {
             // serde_json messages can quote the input: only the position is kept.
-            return reply_err(
+            return Err(reply_err(
                 codes::BAD_REQUEST,
                 &format!(
                     "malformed request at line {} column {}: send one JSON object per line with \"v\":1 and an \"op\"",
                     e.line(),
                     e.column()
                 ),
-            );
+            ));
         }
     };
     match req.v {
         Some(PROTOCOL_VERSION) => {}
         Some(other) => {
-            return reply_err(
+            return Err(reply_err(
                 codes::BAD_REQUEST,
                 &format!("unsupported protocol version {other}; this agent speaks version {PROTOCOL_VERSION}"),
-            )
+            ))
         }
-        None => return reply_err(codes::BAD_REQUEST, "the request has no \"v\" (protocol version)"),
+        None => {
+            return Err(reply_err(
+                codes::BAD_REQUEST,
+                "the request has no \"v\" (protocol version)",
+            ))
+        }
     }
     match req.op.as_deref() {
-        Some("status") => status(sh),
-        Some("lock") => {
+        Some("status") => Ok(Op::Status),
+        Some("lock") => Ok(Op::Lock),
+        Some("stop") => Ok(Op::Stop),
+        Some("unlock") => match req.passphrase.and_then(json_str_secret) {
+            Some(pass) => Ok(Op::Unlock(pass)),
+            None => Err(reply_err(
+                codes::BAD_REQUEST,
+                "unlock needs a \"passphrase\" string",
+            )),
+        },
+        Some("resolve") => match req.ids {
+            Some(ids) => Ok(Op::Resolve(ids)),
+            None => Err(reply_err(
+                codes::BAD_REQUEST,
+                "resolve needs an \"ids\" array of strings",
+            )),
+        },
+        Some(_) => Err(reply_err(
+            codes::BAD_REQUEST,
+            "unknown op; this agent knows status, unlock, lock, resolve, stop",
+        )),
+        None => Err(reply_err(codes::BAD_REQUEST, "the request has no \"op\"")),
+    }
+}
+
+async fn dispatch(line: &[u8], sh: &Arc<Shared>) -> Zeroizing<Vec<u8>> {
+    let op = match parse_request(line) {
+        Ok(op) => op,
+        Err(reply) => return reply,
+    };
+    match op {
+        Op::Status => status(sh),
+        Op::Lock => {
             let mut h = sh.held.lock().expect("not poisoned");
             let was = h.id.take().is_some();
             h.source = None;
@@ -531,30 +580,12 @@ async fn dispatch(line: &[u8], sh: &Arc<Shared>) -> Zeroizing<Vec<u8>> {
             }
             reply_ok(serde_json::json!({"wasUnlocked": was}))
         }
-        Some("stop") => {
+        Op::Stop => {
             sh.stop.notify_one();
             reply_ok(serde_json::json!({}))
         }
-        Some("unlock") => {
-            let Some(pass) = req.passphrase.and_then(json_str_secret) else {
-                return reply_err(codes::BAD_REQUEST, "unlock needs a \"passphrase\" string");
-            };
-            unlock(sh, pass).await
-        }
-        Some("resolve") => {
-            let Some(ids) = req.ids else {
-                return reply_err(
-                    codes::BAD_REQUEST,
-                    "resolve needs an \"ids\" array of strings",
-                );
-            };
-            resolve(sh, ids).await
-        }
-        Some(_) => reply_err(
-            codes::BAD_REQUEST,
-            "unknown op; this agent knows status, unlock, lock, resolve, stop",
-        ),
-        None => reply_err(codes::BAD_REQUEST, "the request has no \"op\""),
+        Op::Unlock(pass) => unlock(sh, pass).await,
+        Op::Resolve(ids) => resolve(sh, ids).await,
     }
 }
 
