@@ -43,6 +43,7 @@ fn config(s: &DevServer, prefix: &str, auth: OpenBaoAuth) -> OpenBaoConfig {
 fn token_auth(s: &DevServer, file: &str, token: &str) -> OpenBaoAuth {
     OpenBaoAuth::Token {
         token_file: Some(s.private_file(file, &format!("{token}\n"))),
+        token_keychain: None,
     }
 }
 

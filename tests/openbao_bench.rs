@@ -54,6 +54,7 @@ fn bench_get_many() {
         prefix: "clawvault/bench".into(),
         auth: OpenBaoAuth::Token {
             token_file: Some(token_file),
+            token_keychain: None,
         },
         ca_file: None,
         allow_insecure_http: false,

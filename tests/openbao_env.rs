@@ -32,6 +32,7 @@ fn tokens_and_credentials_from_the_environment() {
     let n = EntryName::new("main/env:x").unwrap();
     let file_auth = OpenBaoAuth::Token {
         token_file: Some(s.private_file("file-token", "bogus-file-token-1234")),
+        token_keychain: None,
     };
 
     // BAO_TOKEN wins over the token file, then VAULT_TOKEN.
@@ -55,7 +56,14 @@ fn tokens_and_credentials_from_the_environment() {
     );
 
     // No token anywhere.
-    let b = OpenBaoBackend::new(&config(&s, OpenBaoAuth::Token { token_file: None })).unwrap();
+    let b = OpenBaoBackend::new(&config(
+        &s,
+        OpenBaoAuth::Token {
+            token_file: None,
+            token_keychain: None,
+        },
+    ))
+    .unwrap();
     let e = b.get(&n).expect_err("no token").to_string();
     assert!(e.contains("BAO_TOKEN"), "{e}");
 
