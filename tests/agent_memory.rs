@@ -420,7 +420,7 @@ fn lock_leaves_neither_identity_nor_resolved_secrets_in_agent_memory() {
     if skip_unless_root("the memory dump test") {
         return;
     }
-    let f = fixture(6);
+    let f = fixture(40);
     let a = f.h.agent_run(
         &["--idle", "0", "--passphrase-file", f.pw.to_str().unwrap()],
         |_| {},
