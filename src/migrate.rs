@@ -66,16 +66,24 @@ pub fn discover(state: &StateDir, agent: Option<&str>) -> Vec<Source> {
             push_dir(&id, &state.agent_dir(&id));
         }
     }
-    // The legacy single-agent layout belongs to the default agent.
+    // The legacy single-agent layout belongs to the default agent. When the default
+    // agent has its own file too, OpenClaw no longer reads the legacy one, but its
+    // plaintext is still a leak: it moves under its own namespace, so a stale key
+    // there never overwrites the live profile of the same id.
     let legacy = state.path.join("agent");
-    if wanted(DEFAULT_AGENT)
-        && legacy.is_dir()
-        && !state
+    if wanted(DEFAULT_AGENT) && legacy.is_dir() {
+        let shadowed = state
             .agent_dir(DEFAULT_AGENT)
             .join("auth-profiles.json")
-            .exists()
-    {
-        push_dir(DEFAULT_AGENT, &legacy);
+            .exists();
+        push_dir(
+            if shadowed {
+                LEGACY_SHADOWED_AGENT
+            } else {
+                DEFAULT_AGENT
+            },
+            &legacy,
+        );
     }
     let oauth = state.path.join("credentials").join("oauth.json");
     if oauth.is_file() {
@@ -87,6 +95,9 @@ pub fn discover(state: &StateDir, agent: Option<&str>) -> Vec<Source> {
     }
     out
 }
+
+/// The exec-id namespace for `<state>/agent/` when `agents/main/` exists as well.
+pub const LEGACY_SHADOWED_AGENT: &str = "legacy-agent";
 
 /// What happened (or would happen) to one credential. Never holds material.
 #[derive(Debug, Clone, Serialize)]
@@ -294,6 +305,25 @@ pub fn migrate(state: &StateDir, vault: &Vault, opts: &Options) -> Result<Report
                 "kept-oauth",
                 "credentials/oauth.json holds OAuth material OpenClaw manages itself; keep it 0600",
             ),
+        }
+    }
+    // Other OpenClaw state directories under legacy names are not this run's to
+    // touch (OpenClaw reads one state dir), but their plaintext is still a leak.
+    if let Some(home) = std::env::var_os("HOME").filter(|h| !h.is_empty()) {
+        for name in crate::paths::LEGACY_STATE_DIRS {
+            let dir = std::path::Path::new(&home).join(name);
+            let same = std::fs::canonicalize(&dir).ok() == std::fs::canonicalize(&state.path).ok();
+            if dir.is_dir() && !same {
+                report.add(
+                    &dir,
+                    "*",
+                    "not-this-state-dir",
+                    format!(
+                        "another OpenClaw state directory (legacy name) this run did not touch; migrate it with `clawvault --state-dir {} migrate`, or delete it",
+                        dir.display()
+                    ),
+                );
+            }
         }
     }
     Ok(report)
