@@ -93,13 +93,22 @@ pub fn ensure_private_dir(dir: &Path) -> Result<()> {
     }
     let mut b = fs::DirBuilder::new();
     std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
-    match b.create(dir) {
-        Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+    let created = match b.create(dir) {
+        Ok(()) => true,
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => false,
         Err(e) => return Err(FsError::io(dir, e)),
-    }
+    };
     // umask may have narrowed or (never) widened it: set it exactly.
-    fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(|e| FsError::io(dir, e))
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(|e| FsError::io(dir, e))?;
+    // The new entry is durable only once its parent directory is synced.
+    if created {
+        if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+            if let Ok(d) = File::open(parent) {
+                d.sync_all().map_err(|e| FsError::io(parent, e))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Read a regular file, refusing symlinks. `Ok(None)` when it does not exist.
@@ -300,7 +309,12 @@ impl FileLock {
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
                     let (pid, created_at) = read_lock_holder(&path);
                     let held_ms = now_ms().saturating_sub(created_at);
-                    if created_at != 0 && held_ms > LOCK_STALE_AFTER.as_millis() as u64 {
+                    // Stale: older than 30 s AND its pid is gone. A live holder is
+                    // waited for (bounded), then named in the error.
+                    if created_at != 0
+                        && held_ms > LOCK_STALE_AFTER.as_millis() as u64
+                        && !pid_alive(pid)
+                    {
                         break_stale_lock(&path, created_at);
                         continue;
                     }
@@ -318,6 +332,17 @@ impl FileLock {
             }
         }
     }
+}
+
+/// Whether `pid` names a live process here (EPERM: alive, another user's). An
+/// unknown pid (0, unparsable) counts as gone, so only the age rule applies.
+fn pid_alive(pid: i64) -> bool {
+    if pid <= 0 || pid > i32::MAX as i64 {
+        return false;
+    }
+    // SAFETY: signal 0 only checks for existence.
+    let r = unsafe { libc::kill(pid as i32, 0) };
+    r == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
 
 /// A lock tagged `"owner":"clawvault"` whose flock nobody holds: its holder died.
@@ -511,5 +536,26 @@ mod tests {
         let l = FileLock::acquire(&target, Duration::from_millis(10)).unwrap();
         drop(l);
         assert!(!FileLock::lock_path(&target).exists());
+    }
+
+    #[test]
+    fn old_lock_of_a_live_process_is_waited_for_then_named() {
+        let d = tempfile::tempdir().unwrap();
+        let target = d.path().join("auth-profiles.json");
+        let mut holder = std::process::Command::new("sleep").arg("30").spawn().unwrap();
+        let old = now_ms() - 40_000;
+        let lock = FileLock::lock_path(&target);
+        let content = format!("{{\"pid\":{},\"createdAt\":{old}}}", holder.id());
+        fs::write(&lock, &content).unwrap();
+        let err = FileLock::acquire(&target, Duration::from_millis(200)).unwrap_err();
+        let _ = holder.kill();
+        let _ = holder.wait();
+        assert!(
+            matches!(&err, FsError::Locked { pid, .. } if *pid == holder.id() as i64),
+            "{err}"
+        );
+        assert!(err.to_string().contains(&holder.id().to_string()), "{err}");
+        // Untouched: the live holder's lock is not ours to break.
+        assert_eq!(fs::read_to_string(&lock).unwrap(), content);
     }
 }
