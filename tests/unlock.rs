@@ -47,7 +47,22 @@ fn when_nothing_unlocks_one_line_lists_every_source_in_order() {
             .unwrap_or_else(|| panic!("{name} missing or out of order in: {first}"));
         at += i + name.len();
     }
-    assert!(err.lines().nth(1).unwrap().starts_with("clawvault: hint:"));
+    // OpenClaw's exec protocol: exactly one line on stderr when the batch fails.
+    assert_eq!(err.lines().count(), 1, "{err}");
+    // Other commands add the hint line.
+    let o = h
+        .cmd()
+        .args(["identity", "export", "--yes"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.lines()
+            .nth(1)
+            .unwrap_or("")
+            .starts_with("clawvault: hint:"),
+        "{err}"
+    );
     // --status shows the same order, without unlocking.
     let out = h
         .cmd()
@@ -272,9 +287,19 @@ fn keychain_remembered_identity_unlocks_on_the_real_secret_service() {
     let o = h.resolve(ID, |_| {});
     assert!(String::from_utf8_lossy(&o.stderr)
         .contains("keychain: the Secret Service is not reachable: no D-Bus session bus"));
+    // `lock` where the keychain cannot be reached must not claim it forgot everything.
+    let out = h.cmd().arg("lock").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("keychain: not reachable"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut c = h.cmd();
     pass_dbus(&mut c);
     let out = c.arg("lock").output().unwrap();
+    assert!(out.status.success());
+    assert!(!h.vault().join("keychain-remembered").exists());
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("keychain: removed the remembered identity"),
         "{}",

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 
 use clawvault::agent::client::Client;
+use clawvault::fsutil;
 use clawvault::unlock::{
     self, keychain, keyutils, names, Attempt, SourceStatus, Sources, UnlockError,
 };
@@ -74,6 +75,9 @@ fn remember(ctx: &Ctx, r: Remember, ttl: Option<&str>) -> Result<ExitCode> {
     let id = vault.identity_string()?;
     match r {
         Remember::Keychain => {
+            // A marker (no secret) so a later `lock` without the session bus knows a
+            // copy may be left there, instead of reporting nothing to forget.
+            fsutil::write_atomic(&remembered_marker(vault.dir()), b"keychain\n")?;
             let store = keychain::store(vault.id(), &id).map_err(|e| {
                 Error::Other(format!("keychain: cannot remember the identity: {e}"))
             })?;
@@ -241,11 +245,25 @@ pub fn lock(ctx: &Ctx) -> Result<ExitCode> {
         },
         Err(_) => println!("agent: not running"),
     }
+    let marker = remembered_marker(vault.dir());
+    let marked = marker.exists();
     match clawvault::backend::keychain::platform_store() {
-        Err(e) => println!("keychain: not reachable, nothing to remove here ({e})"),
+        Err(e) if marked => failed.push(format!(
+            "keychain: not reachable ({e}), and `unlock --remember keychain` stored the identity there; run `clawvault lock` again inside the session that can reach it"
+        )),
+        Err(_) => println!("keychain: not reachable here, and this vault never remembered its identity there"),
         Ok(_) => match keychain::forget(vault.id()) {
-            Ok(true) => println!("keychain: removed the remembered identity"),
-            Ok(false) => println!("keychain: nothing remembered"),
+            Ok(removed) => {
+                let _ = std::fs::remove_file(&marker);
+                println!(
+                    "keychain: {}",
+                    if removed {
+                        "removed the remembered identity"
+                    } else {
+                        "nothing remembered"
+                    }
+                );
+            }
             Err(e) => failed.push(format!("keychain: {e}")),
         },
     }
@@ -262,4 +280,9 @@ pub fn lock(ctx: &Ctx) -> Result<ExitCode> {
             failed.join("; ")
         )))
     }
+}
+
+/// `<vault>/keychain-remembered`: present while the identity may be in the keychain.
+fn remembered_marker(vault_dir: &std::path::Path) -> std::path::PathBuf {
+    vault_dir.join("keychain-remembered")
 }
