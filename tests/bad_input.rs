@@ -214,7 +214,7 @@ fn broken_vault_manifests_are_refused() {
 }
 
 #[test]
-fn full_disk_loses_nothing() {
+fn full_and_read_only_disk_lose_nothing() {
     // A 64 KiB tmpfs as the state directory (needs root and mount rights).
     let h = Home::new();
     let mnt = h.state();
@@ -283,4 +283,33 @@ fn full_disk_loses_nothing() {
             "temp file left on a full disk"
         );
     }
+    // The same file system, read-only: a clear error, nothing changed, reads work.
+    let _ = std::fs::remove_file(&filler);
+    let ro = std::process::Command::new("mount")
+        .args(["-o", "remount,ro"])
+        .arg(&mnt)
+        .status()
+        .unwrap();
+    assert!(ro.success(), "remount read-only");
+    let out = h
+        .cmd()
+        .args(["models", "auth", "paste-api-key", "--provider", "groq"])
+        .write_stdin("gsk-READ-ONLY-0123456789")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("Read-only file system"), "{err}");
+    assert!(!err.contains("gsk-READ-ONLY"), "{err}");
+    assert_eq!(std::fs::read(h.profiles()).unwrap(), before);
+    let out = h
+        .cmd()
+        .arg("resolve")
+        .arg("--passphrase-file")
+        .arg(&pw)
+        .write_stdin(r#"{"protocolVersion":1,"ids":["main/openai:default"]}"#)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["values"]["main/openai:default"], "sk-proj-BEFORE-FULL");
 }

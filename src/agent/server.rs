@@ -32,6 +32,16 @@ pub struct Config {
     pub idle: Option<Duration>,
     /// An identity unlocked at start (systemd credential, keychain, keyutils...).
     pub initial: Option<(SecretString, String)>,
+    /// The single-instance lock, when the caller took it before unlocking (so a
+    /// second agent fails before spending an Argon2id run).
+    pub pid_lock: Option<PidLock>,
+}
+
+/// Take the single-instance lock for the agent of the vault at `vault_dir`.
+pub fn lock_instance(vault_dir: &Path, vault_id: &str) -> Result<PidLock, String> {
+    let p = paths::for_bind(vault_dir, vault_id);
+    fsutil::ensure_private_dir(&p.dir).map_err(|e| e.to_string())?;
+    lock_pid(&p.pid)
 }
 
 fn log(msg: impl std::fmt::Display) {
@@ -167,8 +177,10 @@ pub fn run(cfg: Config) -> Result<(), String> {
     locked::scrub_stack();
     let vault = Vault::open(&cfg.vault_dir).map_err(|e| e.to_string())?;
     let p = paths::for_bind(&cfg.vault_dir, vault.id());
-    fsutil::ensure_private_dir(&p.dir).map_err(|e| e.to_string())?;
-    let _pid = lock_pid(&p.pid)?;
+    let _pid = match cfg.pid_lock {
+        Some(l) => l,
+        None => lock_instance(&cfg.vault_dir, vault.id())?,
+    };
     let listener = bind(&p)?;
     let recipient = vault.recipient().map_err(|e| e.to_string())?;
     let held = match cfg.initial {

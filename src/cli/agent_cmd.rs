@@ -72,6 +72,10 @@ fn run_foreground(ctx: &Ctx, a: &RunArgs) -> Result<ExitCode> {
         eprintln!("clawvault agent: warning: cannot harden the process: {f}");
     }
     let mut vault = ctx.open_vault()?;
+    let vault_dir = std::path::absolute(ctx.vault_dir()).unwrap_or_else(|_| ctx.vault_dir());
+    // Single instance first: a second agent must not spend an Argon2id run to learn
+    // that another one already serves the vault.
+    let pid_lock = server::lock_instance(&vault_dir, vault.id()).map_err(Error::Other)?;
     let initial = if vault.reads_need_identity() {
         match unlock::unlock_from(
             &mut vault,
@@ -91,9 +95,10 @@ fn run_foreground(ctx: &Ctx, a: &RunArgs) -> Result<ExitCode> {
     };
     drop(vault);
     server::run(server::Config {
-        vault_dir: std::path::absolute(ctx.vault_dir()).unwrap_or_else(|_| ctx.vault_dir()),
+        vault_dir,
         idle,
         initial,
+        pid_lock: Some(pid_lock),
     })
     .map_err(Error::Other)?;
     Ok(ExitCode::SUCCESS)
