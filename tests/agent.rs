@@ -189,7 +189,11 @@ fn sigkill_leaves_resolve_falling_through_and_a_new_agent_replaces_the_stale_soc
     let o = h.resolve(&["main/openrouter:default"], |_| {});
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr).to_string();
-    assert_eq!(err.lines().count(), 2, "one error line and one hint: {err}");
+    assert_eq!(
+        err.lines().count(),
+        1,
+        "exactly one line, as the exec protocol asks: {err}"
+    );
     assert!(
         err.contains("agent: not running (socket") && err.contains("refused the connection"),
         "{err}"
