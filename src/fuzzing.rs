@@ -60,6 +60,22 @@ pub fn profiles(data: &[u8]) {
     }
 }
 
+pub fn legacy_auth(data: &[u8]) {
+    match crate::migrate::parse_legacy(Path::new("auth.json"), data) {
+        Ok((_, doc)) => {
+            for p in doc.profiles() {
+                let _ = (
+                    p.material(),
+                    p.inline_secret(),
+                    p.provider(),
+                    p.profile_type(),
+                );
+            }
+        }
+        Err(e) => check_no_echo(&e.to_string()),
+    }
+}
+
 pub fn manifest(data: &[u8]) {
     if let Err(e) = crate::vault::Vault::parse_manifest(Path::new("vault.json"), data) {
         check_no_echo(&e.to_string());
@@ -102,4 +118,5 @@ pub const TARGETS: &[(&str, fn(&[u8]))] = &[
     ("exec_request", exec_request),
     ("wrapped_identity", wrapped_identity),
     ("agent_request", agent_request),
+    ("legacy_auth", legacy_auth),
 ];

@@ -434,6 +434,42 @@ fn migrate_profiles(
     finish(vault, j, ji)
 }
 
+/// A legacy flat `auth.json` (`{ "<provider>": { "type": ..., ... } }`) as a profile
+/// document whose profiles are `<provider>:default` (untrusted bytes: fuzzed).
+pub fn parse_legacy(
+    path: &std::path::Path,
+    bytes: &[u8],
+) -> Result<(Map<String, Value>, ProfileDoc)> {
+    let root: Map<String, Value> = match crate::strictjson::from_slice(bytes) {
+        Ok(Value::Object(m)) => m,
+        Ok(_) => {
+            return Err(Error::Usage(format!(
+                "{}: not a JSON object; clawvault left it untouched",
+                path.display()
+            )))
+        }
+        Err(e) => {
+            return Err(Error::Usage(format!(
+                "{}: invalid JSON at line {}, column {}; clawvault left it untouched",
+                path.display(),
+                e.line(),
+                e.column()
+            )))
+        }
+    };
+    // Wrap each provider entry as a profile view to reuse the material rules.
+    let mut tmp = ProfileDoc::empty(path);
+    for (provider, v) in &root {
+        if let Value::Object(o) = v {
+            let mut o = o.clone();
+            o.entry("provider")
+                .or_insert_with(|| Value::String(provider.clone()));
+            tmp.insert_profile(&format!("{provider}:default"), o);
+        }
+    }
+    Ok((root, tmp))
+}
+
 fn migrate_legacy(
     vault: &Vault,
     src: &Source,
@@ -443,35 +479,9 @@ fn migrate_legacy(
 ) -> Result<()> {
     let bytes = fsutil::read_private(&src.path)?.unwrap_or_default();
     let bytes = Zeroizing::new(bytes);
-    let root: Map<String, Value> = match crate::strictjson::from_slice(&bytes) {
-        Ok(Value::Object(m)) => m,
-        Ok(_) => {
-            return Err(Error::Usage(format!(
-                "{}: not a JSON object; clawvault left it untouched",
-                src.path.display()
-            )))
-        }
-        Err(e) => {
-            return Err(Error::Usage(format!(
-                "{}: invalid JSON at line {}, column {}; clawvault left it untouched",
-                src.path.display(),
-                e.line(),
-                e.column()
-            )))
-        }
-    };
+    let (root, tmp) = parse_legacy(&src.path, &bytes)?;
     let target = src.path.with_file_name("auth-profiles.json");
     let existing = ProfileDoc::load(&target)?;
-    // Wrap each provider entry as a profile view to reuse the material rules.
-    let mut tmp = ProfileDoc::empty(&src.path);
-    for (provider, v) in &root {
-        if let Value::Object(o) = v {
-            let mut o = o.clone();
-            o.entry("provider")
-                .or_insert_with(|| Value::String(provider.clone()));
-            tmp.insert_profile(&format!("{provider}:default"), o);
-        }
-    }
     let mut sub = Report::default();
     let items = inline_items(&tmp, &mut sub, &src.path);
     for r in sub.rows {

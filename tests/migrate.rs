@@ -256,3 +256,58 @@ fn import_env_errors_name_the_line_and_change_nothing() {
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
+
+#[test]
+fn a_shadowed_legacy_single_agent_file_moves_under_its_own_namespace() {
+    let h = Home::new();
+    let pw = h.init_age();
+    plant(&h);
+    // The pre-multi-agent layout, still on disk beside agents/main/: OpenClaw no longer
+    // reads it, but it holds a stale key for the same profile id.
+    let stale = "sk-ant-api03-STALE-LEGACY-cccccccccccccccc";
+    let legacy = h.state().join("agent").join("auth-profiles.json");
+    std::fs::create_dir_all(legacy.parent().unwrap()).unwrap();
+    std::fs::write(
+        &legacy,
+        json!({"version":1,"profiles":{
+            "anthropic:default":{"type":"api_key","provider":"anthropic","key":stale}}})
+        .to_string(),
+    )
+    .unwrap();
+    // Another state dir under a legacy name is reported, not touched.
+    let other = h.tmp.path().join(".clawdbot");
+    std::fs::create_dir_all(&other).unwrap();
+    let out = h
+        .cmd()
+        .args(["migrate", "--json", "--passphrase-file"])
+        .arg(&pw)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(report.contains("not-this-state-dir"), "{report}");
+    assert!(report.contains(".clawdbot"), "{report}");
+    // The live profile keeps the live key; the stale one moved aside, nothing lost.
+    let v = resolve(
+        &h,
+        &pw,
+        &["main/anthropic:default", "legacy-agent/anthropic:default"],
+    );
+    assert_eq!(v["values"]["main/anthropic:default"], K1);
+    assert_eq!(v["values"]["legacy-agent/anthropic:default"], stale);
+    let moved = std::fs::read_to_string(&legacy).unwrap();
+    assert!(!moved.contains(stale), "{moved}");
+    assert!(moved.contains("legacy-agent/anthropic:default"), "{moved}");
+    for f in files(&h.state()) {
+        let b = std::fs::read(&f).unwrap();
+        assert!(
+            !b.windows(stale.len()).any(|w| w == stale.as_bytes()),
+            "plaintext left in {}",
+            f.display()
+        );
+    }
+}

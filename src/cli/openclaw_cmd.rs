@@ -426,7 +426,7 @@ fn scrub(ctx: &Ctx, a: ScrubArgs) -> Result<ExitCode> {
                     .any(|n| !n.is_empty() && bytes.windows(n.len()).any(|w| w == *n))
                 {
                     eprintln!(
-                        "clawvault: warning: {} still holds plaintext of a vault secret (an archive OpenClaw keeps); `clawvault migrate` moves it into the vault",
+                        "clawvault: warning: {} still holds plaintext of a vault secret (an archive OpenClaw keeps, which nothing reads); delete it once you no longer need it (`clawvault doctor` lists such archives)",
                         e.path().display()
                     );
                 }
