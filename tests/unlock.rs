@@ -393,3 +393,68 @@ echo "== end"
         "a locked collection must not read as a missing entry: {backend}"
     );
 }
+
+/// The last source, a no-echo prompt, on a real pseudo-terminal (util-linux
+/// `script`): the passphrase typed there unlocks and is never echoed back.
+#[test]
+fn prompt_on_a_real_terminal_unlocks_without_echo() {
+    let have_script = std::process::Command::new("sh")
+        .args(["-c", "command -v script"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !have_script {
+        assert!(
+            std::env::var("CLAWVAULT_REQUIRE_SECRET_SERVICE").is_err(),
+            "util-linux `script` is required in CI"
+        );
+        eprintln!("SKIPPED: no `script` (util-linux)");
+        return;
+    }
+    let (h, _) = setup();
+    let bin = assert_cmd::cargo::cargo_bin("clawvault");
+    let run = |typed: &str| {
+        let mut p = std::process::Command::new("script")
+            .args(["-qec"])
+            .arg(format!("{} identity export --yes", bin.display()))
+            .arg("/dev/null")
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", h.tmp.path())
+            .env("OPENCLAW_STATE_DIR", h.state())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        {
+            use std::io::Write;
+            let mut stdin = p.stdin.take().unwrap();
+            // Give the prompt a moment to switch the terminal to no-echo.
+            std::thread::sleep(std::time::Duration::from_millis(1500));
+            stdin.write_all(typed.as_bytes()).unwrap();
+        }
+        p.wait_with_output().unwrap()
+    };
+    let o = run("correct horse battery\n");
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(
+        o.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(out.contains("Passphrase"), "a prompt was shown: {out}");
+    assert!(out.contains("AGE-SECRET-KEY-1"), "{out}");
+    assert!(
+        !out.contains("correct horse battery"),
+        "the passphrase was echoed: {out}"
+    );
+    let o = run("wrong passphrase\n");
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(!o.status.success());
+    assert!(
+        out.contains("prompt: wrong passphrase") || out.contains("wrong passphrase"),
+        "{out}"
+    );
+    assert!(!out.contains("AGE-SECRET-KEY-1"), "{out}");
+}
