@@ -14,7 +14,7 @@ use crate::backend::EntryName;
 use crate::error::{Error, Result};
 use crate::fsutil;
 use crate::paths::AgentTarget;
-use crate::profiles::{Material, ProfileDoc, ProfileType, SecretRef};
+use crate::profiles::{AuthState, Material, ProfileDoc, ProfileType, SecretRef};
 use crate::vault::Vault;
 
 /// The exec provider alias clawvault registers in OpenClaw, and owns refs under.
@@ -127,7 +127,60 @@ pub struct LogoutReport {
     pub secret_deleted: bool,
 }
 
+/// `models auth order get`: from `auth-state.json` when it exists beside
+/// `auth-profiles.json` (OpenClaw's later layout), else from `auth-profiles.json`.
+pub fn order_get(agent: &AgentTarget, provider: &str) -> Result<Option<Vec<String>>> {
+    let path = agent.profiles_path();
+    Ok(match AuthState::load(&AuthState::beside(&path))? {
+        Some(st) => st.order(provider),
+        None => ProfileDoc::load(&path)?.order(provider),
+    })
+}
+
+/// `models auth order set`: every id must be a profile of `provider` in
+/// `auth-profiles.json`; the order goes to `auth-state.json` when it exists, else to
+/// `auth-profiles.json`. The profiles lock is held throughout, so a concurrent
+/// logout cannot slip a removed id into the order.
+pub fn order_set(agent: &AgentTarget, provider: &str, ids: &[String]) -> Result<Vec<String>> {
+    let path = agent.profiles_path();
+    let state = AuthState::beside(&path);
+    let out = ProfileDoc::modify(&path, |doc| {
+        doc.check_order_ids(provider, ids)?;
+        let in_state = AuthState::modify(&state, |st| {
+            st.set_order(provider, ids);
+            Ok((st.order(provider), true))
+        })?;
+        match in_state {
+            Some(order) => Ok((order, false)),
+            None => {
+                doc.set_order(provider, ids)?;
+                Ok((doc.order(provider), true))
+            }
+        }
+    })?;
+    Ok(out.unwrap_or_default())
+}
+
+/// `models auth order clear`, in whichever file holds the order (see [`order_get`]).
+/// Returns whether there was an override.
+pub fn order_clear(agent: &AgentTarget, provider: &str) -> Result<bool> {
+    let path = agent.profiles_path();
+    if let Some(had) = AuthState::modify(&AuthState::beside(&path), |st| {
+        let had = st.clear_order(provider);
+        Ok((had, had))
+    })? {
+        return Ok(had);
+    }
+    Ok(ProfileDoc::modify(&path, |doc| {
+        let had = doc.clear_order(provider);
+        Ok((had, had))
+    })?)
+}
+
 /// Remove a profile, drop it from `order`, then delete its secret from the vault.
+/// When `auth-state.json` exists beside `auth-profiles.json`, the id also leaves its
+/// `order` lists and `lastGood` entries (first, under the profiles lock: a crash
+/// leaves a profile nothing prefers, and a re-run finishes).
 /// `purge` also removes the secret's past versions where the backend keeps them
 /// (OpenBao's KV v2); a plain delete there leaves them recoverable.
 pub fn logout(
@@ -137,13 +190,19 @@ pub fn logout(
     purge: bool,
 ) -> Result<LogoutReport> {
     let path = agent.profiles_path();
-    let removed = ProfileDoc::modify(&path, |doc| {
+    let state = AuthState::beside(&path);
+    let (removed, state_changed) = ProfileDoc::modify(&path, |doc| {
+        let state_changed = AuthState::modify(&state, |st| {
+            let changed = st.forget_profile(profile_id);
+            Ok((changed, changed))
+        })?
+        .unwrap_or(false);
         let m = doc.get(profile_id).map(|p| p.material());
         if m.is_some() {
             doc.remove_profile(profile_id);
         }
         let changed = m.is_some();
-        Ok((m, changed))
+        Ok(((m, state_changed), changed))
     })?;
     fsutil::crash_point("logout:after-profile-write");
     let name = match &removed {
@@ -158,7 +217,7 @@ pub fn logout(
         (Some(v), Some(n)) => v.backend()?.delete(n)?,
         _ => false,
     };
-    if removed.is_none() && !secret_deleted {
+    if removed.is_none() && !secret_deleted && !state_changed {
         return Err(crate::profiles::ProfileError::NoSuchProfile {
             path,
             id: profile_id.to_string(),

@@ -5,6 +5,11 @@
 //! not know survives a rewrite unchanged. clawvault only ever touches the fields it
 //! owns: a profile's material (`key`/`apiKey`/`keyRef`, `token`/`tokenRef`) and the
 //! `order` lists.
+//!
+//! Later OpenClaw releases keep `order`, `lastGood` and `usageStats` in a sibling
+//! `auth-state.json` ([`AuthState`]); when that file exists it is where `order` lives.
+//! Both files share one reader and writer: strict lossless parse, OpenClaw's
+//! `<file>.lock`, atomic 0600 writes, symlinks refused.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -243,31 +248,8 @@ impl ProfileDoc {
     /// rewrite would silently drop one). Only the position and category of an error
     /// are kept, never the input.
     pub fn parse(path: &Path, bytes: &[u8]) -> Result<ProfileDoc> {
-        let v: Value = crate::strictjson::from_slice(bytes).map_err(|e| ProfileError::Parse {
-            path: path.to_path_buf(),
-            line: e.line(),
-            column: e.column(),
-            what: classify(&e),
-        })?;
-        let shape = |reason: &str| ProfileError::Shape {
-            path: path.to_path_buf(),
-            reason: reason.to_string(),
-        };
-        let Value::Object(root) = v else {
-            return Err(shape("the top level is not a JSON object"));
-        };
-        if let Some(ver) = root.get("version") {
-            match ver.as_u64() {
-                Some(n) if n > DOC_VERSION => {
-                    return Err(ProfileError::NewerVersion {
-                        path: path.to_path_buf(),
-                        found: n,
-                    })
-                }
-                Some(_) => {}
-                None => return Err(shape("\"version\" is not a number")),
-            }
-        }
+        let root = parse_root(path, bytes)?;
+        let shape = |reason: &str| shape(path, reason);
         match root.get("profiles") {
             None | Some(Value::Object(_)) => {}
             Some(_) => return Err(shape("\"profiles\" is not an object")),
@@ -278,10 +260,6 @@ impl ProfileDoc {
                     return Err(shape(&format!("profile {id:?} is not an object")));
                 }
             }
-        }
-        match root.get("order") {
-            None | Some(Value::Object(_)) => {}
-            Some(_) => return Err(shape("\"order\" is not an object")),
         }
         Ok(ProfileDoc {
             path: path.to_path_buf(),
@@ -303,22 +281,13 @@ impl ProfileDoc {
 
     /// Serialize as OpenClaw does: two-space indent, trailing newline.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut s = serde_json::to_string_pretty(&Value::Object(self.root.clone()))
-            .expect("a JSON tree always serializes");
-        s.push('\n');
-        s.into_bytes()
+        root_bytes(&self.root)
     }
 
     /// Write atomically, 0600, creating the agent directory 0700 if needed. Callers
     /// that read-modify-write use [`ProfileDoc::modify`], which also takes the lock.
     pub fn save(&self) -> Result<()> {
-        if let Some(dir) = self.path.parent() {
-            if !dir.exists() {
-                fsutil::ensure_private_dir(dir)?;
-            }
-        }
-        fsutil::write_atomic(&self.path, &self.to_bytes())?;
-        Ok(())
+        save_root(&self.path, &self.root)
     }
 
     /// Load under OpenClaw's lock: a snapshot no writer is halfway through, and a lock
@@ -332,19 +301,15 @@ impl ProfileDoc {
         path: &Path,
         f: impl FnOnce(&mut ProfileDoc) -> Result<(T, bool)>,
     ) -> Result<T> {
-        if let Some(dir) = path.parent() {
-            if !dir.exists() {
-                fsutil::ensure_private_dir(dir)?;
+        with_lock(path, || {
+            let mut doc = Self::load(path)?;
+            let (out, write) = f(&mut doc)?;
+            if write {
+                fsutil::crash_point("profiles:before-write");
+                doc.save()?;
             }
-        }
-        let _lock = FileLock::acquire(path, lock_wait())?;
-        let mut doc = Self::load(path)?;
-        let (out, write) = f(&mut doc)?;
-        if write {
-            fsutil::crash_point("profiles:before-write");
-            doc.save()?;
-        }
-        Ok(out)
+            Ok(out)
+        })
     }
 
     fn profiles_map(&self) -> Option<&Map<String, Value>> {
@@ -457,28 +422,23 @@ impl ProfileDoc {
     /// Remove a profile and every reference to it in `order`. Returns the removed profile.
     pub fn remove_profile(&mut self, id: &str) -> Option<Map<String, Value>> {
         let removed = self.profiles_map_mut().shift_remove(id)?;
-        if let Some(Value::Object(order)) = self.root.get_mut("order") {
-            for (_, list) in order.iter_mut() {
-                if let Value::Array(a) = list {
-                    a.retain(|v| v.as_str() != Some(id));
-                }
-            }
+        // As OpenClaw does: a list emptied by the removal goes (an explicit empty
+        // list would mean "use no profile of this provider"), and so does a
+        // `lastGood` naming the profile.
+        drop_from_order(&mut self.root, id, true);
+        if let Some(Value::Object(last)) = self.root.get_mut("lastGood") {
+            last.retain(|_, v| v.as_str() != Some(id));
         }
         removed.as_object().cloned()
     }
 
     /// The order override for `provider`, if any.
     pub fn order(&self, provider: &str) -> Option<Vec<String>> {
-        let list = self.root.get("order")?.get(provider)?.as_array()?;
-        Some(
-            list.iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect(),
-        )
+        order_in(&self.root, provider)
     }
 
-    /// Set the order override for `provider`. Every id must be a profile of that provider.
-    pub fn set_order(&mut self, provider: &str, ids: &[String]) -> Result<()> {
+    /// Check that every id is a profile of `provider`, as an order override needs.
+    pub fn check_order_ids(&self, provider: &str, ids: &[String]) -> Result<()> {
         for id in ids {
             match self.get(id) {
                 None => {
@@ -496,31 +456,254 @@ impl ProfileDoc {
                 Some(_) => {}
             }
         }
-        let order = self
-            .root
-            .entry("order")
-            .or_insert_with(|| Value::Object(Map::new()));
-        if let Value::Object(o) = order {
-            o.insert(
-                provider.into(),
-                Value::Array(ids.iter().map(|s| Value::String(s.clone())).collect()),
-            );
-        }
+        Ok(())
+    }
+
+    /// Set the order override for `provider`. Every id must be a profile of that provider.
+    pub fn set_order(&mut self, provider: &str, ids: &[String]) -> Result<()> {
+        self.check_order_ids(provider, ids)?;
+        set_order_in(&mut self.root, provider, ids);
         Ok(())
     }
 
     /// Remove the order override for `provider`; returns whether there was one.
     pub fn clear_order(&mut self, provider: &str) -> bool {
-        match self.root.get_mut("order") {
-            Some(Value::Object(o)) => o.shift_remove(provider).is_some(),
-            _ => false,
-        }
+        clear_order_in(&mut self.root, provider)
     }
 
     /// The root object, for callers (migrations) that need to look at everything.
     pub fn root(&self) -> &Map<String, Value> {
         &self.root
     }
+}
+
+/// The file name of OpenClaw's sibling state file.
+pub const AUTH_STATE_FILE: &str = "auth-state.json";
+
+/// OpenClaw's `auth-state.json` (`order`, `lastGood`, `usageStats`), beside
+/// `auth-profiles.json` in later releases. Kept losslessly like [`ProfileDoc`]; only
+/// `order` lists and `lastGood` entries are ever changed.
+#[derive(Debug, Clone)]
+pub struct AuthState {
+    path: PathBuf,
+    root: Map<String, Value>,
+}
+
+impl AuthState {
+    /// The `auth-state.json` beside an `auth-profiles.json`.
+    pub fn beside(profiles_path: &Path) -> PathBuf {
+        profiles_path.with_file_name(AUTH_STATE_FILE)
+    }
+
+    /// Parse bytes; the same strictness as [`ProfileDoc::parse`].
+    pub fn parse(path: &Path, bytes: &[u8]) -> Result<AuthState> {
+        let root = parse_root(path, bytes)?;
+        match root.get("lastGood") {
+            None | Some(Value::Object(_)) => {}
+            Some(_) => return Err(shape(path, "\"lastGood\" is not an object")),
+        }
+        Ok(AuthState {
+            path: path.to_path_buf(),
+            root,
+        })
+    }
+
+    /// Load `path`; `None` when it does not exist. Symlinks are refused.
+    pub fn load(path: &Path) -> Result<Option<AuthState>> {
+        fsutil::read_private(path)?
+            .map(|bytes| Self::parse(path, &bytes))
+            .transpose()
+    }
+
+    /// Read-modify-write under OpenClaw's lock, when the file exists (checked under
+    /// the lock): `Ok(None)` when it does not, and nothing is created. `f` returns
+    /// `Ok(true)` to write.
+    pub fn modify<T>(
+        path: &Path,
+        f: impl FnOnce(&mut AuthState) -> Result<(T, bool)>,
+    ) -> Result<Option<T>> {
+        if !fsutil::refuse_symlink(path)? {
+            return Ok(None);
+        }
+        with_lock(path, || {
+            let Some(mut st) = Self::load(path)? else {
+                return Ok(None);
+            };
+            let (out, write) = f(&mut st)?;
+            if write {
+                fsutil::crash_point("auth-state:before-write");
+                save_root(&st.path, &st.root)?;
+            }
+            Ok(Some(out))
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Serialized as OpenClaw does: two-space indent, trailing newline.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        root_bytes(&self.root)
+    }
+
+    /// The order override for `provider`, if any.
+    pub fn order(&self, provider: &str) -> Option<Vec<String>> {
+        order_in(&self.root, provider)
+    }
+
+    /// Set the order override for `provider` (the caller checks the ids against the
+    /// profiles, which live in `auth-profiles.json`).
+    pub fn set_order(&mut self, provider: &str, ids: &[String]) {
+        set_order_in(&mut self.root, provider, ids)
+    }
+
+    /// Remove the order override for `provider`; returns whether there was one.
+    pub fn clear_order(&mut self, provider: &str) -> bool {
+        clear_order_in(&mut self.root, provider)
+    }
+
+    /// Forget a logged-out profile as OpenClaw does: drop it from every `order` list
+    /// (a list it leaves empty goes too: OpenClaw reads an empty list as "use no
+    /// profile") and drop the `lastGood` entries naming it. `usageStats` is left
+    /// alone. Returns whether anything changed.
+    pub fn forget_profile(&mut self, id: &str) -> bool {
+        let mut changed = drop_from_order(&mut self.root, id, true);
+        if let Some(Value::Object(last)) = self.root.get_mut("lastGood") {
+            let before = last.len();
+            last.retain(|_, v| v.as_str() != Some(id));
+            changed |= last.len() != before;
+        }
+        changed
+    }
+
+    /// The root object.
+    pub fn root(&self) -> &Map<String, Value> {
+        &self.root
+    }
+}
+
+fn shape(path: &Path, reason: &str) -> ProfileError {
+    ProfileError::Shape {
+        path: path.to_path_buf(),
+        reason: reason.to_string(),
+    }
+}
+
+/// The checks every OpenClaw auth document gets: strict JSON (duplicate keys
+/// refused), a top-level object, a `version` we understand, an object `order`.
+fn parse_root(path: &Path, bytes: &[u8]) -> Result<Map<String, Value>> {
+    let v: Value = crate::strictjson::from_slice(bytes).map_err(|e| ProfileError::Parse {
+        path: path.to_path_buf(),
+        line: e.line(),
+        column: e.column(),
+        what: classify(&e),
+    })?;
+    let Value::Object(root) = v else {
+        return Err(shape(path, "the top level is not a JSON object"));
+    };
+    if let Some(ver) = root.get("version") {
+        match ver.as_u64() {
+            Some(n) if n > DOC_VERSION => {
+                return Err(ProfileError::NewerVersion {
+                    path: path.to_path_buf(),
+                    found: n,
+                })
+            }
+            Some(_) => {}
+            None => return Err(shape(path, "\"version\" is not a number")),
+        }
+    }
+    match root.get("order") {
+        None | Some(Value::Object(_)) => {}
+        Some(_) => return Err(shape(path, "\"order\" is not an object")),
+    }
+    Ok(root)
+}
+
+fn root_bytes(root: &Map<String, Value>) -> Vec<u8> {
+    let mut s = serde_json::to_string_pretty(&Value::Object(root.clone()))
+        .expect("a JSON tree always serializes");
+    s.push('\n');
+    s.into_bytes()
+}
+
+/// Write atomically, 0600, creating the directory 0700 if needed.
+fn save_root(path: &Path, root: &Map<String, Value>) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        if !dir.exists() {
+            fsutil::ensure_private_dir(dir)?;
+        }
+    }
+    fsutil::write_atomic(path, &root_bytes(root))?;
+    Ok(())
+}
+
+/// Run `f` holding OpenClaw's `<path>.lock` (creating the directory 0700 if needed).
+fn with_lock<T>(path: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    if let Some(dir) = path.parent() {
+        if !dir.exists() {
+            fsutil::ensure_private_dir(dir)?;
+        }
+    }
+    let _lock = FileLock::acquire(path, lock_wait())?;
+    f()
+}
+
+fn order_in(root: &Map<String, Value>, provider: &str) -> Option<Vec<String>> {
+    let list = root.get("order")?.get(provider)?.as_array()?;
+    Some(
+        list.iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
+    )
+}
+
+fn set_order_in(root: &mut Map<String, Value>, provider: &str, ids: &[String]) {
+    let order = root
+        .entry("order")
+        .or_insert_with(|| Value::Object(Map::new()));
+    if let Value::Object(o) = order {
+        o.insert(
+            provider.into(),
+            Value::Array(ids.iter().map(|s| Value::String(s.clone())).collect()),
+        );
+    }
+}
+
+fn clear_order_in(root: &mut Map<String, Value>, provider: &str) -> bool {
+    match root.get_mut("order") {
+        Some(Value::Object(o)) => o.shift_remove(provider).is_some(),
+        _ => false,
+    }
+}
+
+/// Drop `id` from every `order` list; with `drop_emptied`, a list this leaves empty
+/// is removed. Returns whether anything changed.
+fn drop_from_order(root: &mut Map<String, Value>, id: &str, drop_emptied: bool) -> bool {
+    let Some(Value::Object(order)) = root.get_mut("order") else {
+        return false;
+    };
+    let mut changed = false;
+    let mut emptied = Vec::new();
+    for (provider, list) in order.iter_mut() {
+        if let Value::Array(a) = list {
+            let before = a.len();
+            a.retain(|v| v.as_str() != Some(id));
+            if a.len() != before {
+                changed = true;
+                if a.is_empty() {
+                    emptied.push(provider.clone());
+                }
+            }
+        }
+    }
+    if drop_emptied {
+        for p in emptied {
+            order.shift_remove(&p);
+        }
+    }
+    changed
 }
 
 fn lock_wait() -> Duration {
@@ -674,5 +857,62 @@ mod tests {
         assert_eq!(d.order("anthropic").unwrap()[0], "anthropic:manual");
         assert!(d.clear_order("anthropic"));
         assert!(d.order("anthropic").is_none());
+    }
+
+    const STATE: &str = r#"{
+  "version": 1,
+  "order": {"anthropic": ["anthropic:manual", "anthropic:default"], "openai": ["openai:default"], "groq": []},
+  "future": {"n": 1.50},
+  "lastGood": {"anthropic": "anthropic:manual", "openai": "openai:default"},
+  "usageStats": {"anthropic:manual": {"lastUsed": 1736160000000, "errorCount": 0}}
+}"#;
+
+    #[test]
+    fn auth_state_forget_profile_follows_openclaw() {
+        let mut st = AuthState::parse(Path::new("auth-state.json"), STATE.as_bytes()).unwrap();
+        assert!(st.forget_profile("anthropic:manual"));
+        assert_eq!(st.order("anthropic").unwrap(), vec!["anthropic:default"]);
+        assert_eq!(
+            st.root()["lastGood"],
+            serde_json::json!({"openai": "openai:default"})
+        );
+        // usageStats and unknown fields are kept; a list left empty by the removal
+        // goes, one that was empty before stays.
+        assert!(st.root()["usageStats"].get("anthropic:manual").is_some());
+        assert!(st.forget_profile("openai:default"));
+        assert!(st.order("openai").is_none());
+        assert_eq!(st.order("groq").unwrap(), Vec::<String>::new());
+        assert!(!st.forget_profile("nobody:x"));
+        let out = String::from_utf8(st.to_bytes()).unwrap();
+        assert!(out.contains("1.50"), "{out}");
+        let keys: Vec<&String> = st.root().keys().collect();
+        assert_eq!(
+            keys,
+            ["version", "order", "future", "lastGood", "usageStats"]
+        );
+    }
+
+    #[test]
+    fn auth_state_is_parsed_as_strictly_as_profiles() {
+        let p = Path::new("/a/auth-state.json");
+        let e = AuthState::parse(p, b"{\"order\":{},\n\"order\":{}}")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("appears twice") && e.contains("/a/auth-state.json"),
+            "{e}"
+        );
+        for bad in [&br#"{"order":[]}"#[..], br#"{"lastGood":1}"#, b"[]"] {
+            let e = AuthState::parse(p, bad).unwrap_err().to_string();
+            assert!(e.contains("/a/auth-state.json"), "{e}");
+        }
+        assert!(matches!(
+            AuthState::parse(p, br#"{"version":2}"#).unwrap_err(),
+            ProfileError::NewerVersion { found: 2, .. }
+        ));
+        assert_eq!(
+            AuthState::beside(Path::new("/s/agents/main/agent/auth-profiles.json")),
+            Path::new("/s/agents/main/agent/auth-state.json")
+        );
     }
 }

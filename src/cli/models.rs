@@ -333,17 +333,14 @@ fn order(ctx: &Ctx, outer: &Option<String>, o: OrderCmd) -> Result<ExitCode> {
     };
     let agent = ctx.agent(pick(outer, agent))?;
     auth::validate_provider(&provider)?;
-    let path = agent.profiles_path();
+    // auth-state.json beside auth-profiles.json holds the order when it exists.
     let result = match o {
-        OrderCmd::Get { .. } => ProfileDoc::load(&path)?.order(&provider),
-        OrderCmd::Set { ids, .. } => ProfileDoc::modify(&path, |doc| {
-            doc.set_order(&provider, &ids)?;
-            Ok((doc.order(&provider), true))
-        })?,
-        OrderCmd::Clear { .. } => ProfileDoc::modify(&path, |doc| {
-            let had = doc.clear_order(&provider);
-            Ok((None, had))
-        })?,
+        OrderCmd::Get { .. } => auth::order_get(&agent, &provider)?,
+        OrderCmd::Set { ids, .. } => Some(auth::order_set(&agent, &provider, &ids)?),
+        OrderCmd::Clear { .. } => {
+            auth::order_clear(&agent, &provider)?;
+            None
+        }
     };
     if json {
         print_json(&json!({ "agent": agent.id, "provider": provider, "order": result }));
