@@ -1,9 +1,10 @@
 //! 8 clawvault processes x 200 mutations (paste, logout, order set) on one agent's
-//! auth-profiles.json, a ninth writer imitating a running OpenClaw gateway that
-//! rewrites `usageStats` under OpenClaw's own `<file>.lock` protocol, and an observer
-//! that parses the file continuously. Afterwards every mutation is present, every
-//! unknown field intact, no lock file left behind, and the file was valid JSON at
-//! every observed moment.
+//! auth-profiles.json, a ninth process imitating a running OpenClaw gateway (this
+//! test binary re-invoked as `gateway_process`) that rewrites `usageStats` and stamps
+//! per-profile unknown fields under OpenClaw's own `<file>.lock` protocol, and an
+//! observer that parses the file continuously. Afterwards every mutation is present,
+//! every unknown field intact (top level, per profile, nested), no lock file left
+//! behind, and the file was valid JSON at every observed moment.
 
 mod common;
 
@@ -27,9 +28,16 @@ fn now_ms() -> u64 {
         .as_millis() as u64
 }
 
+/// The gateway's per-profile stamp for write `n`: an unknown field holding nested
+/// objects and arrays, which every clawvault mutation must carry through.
+fn stamp(n: u64) -> Value {
+    json!({"n": n, "nested": {"deep": [n, {"k": "v", "z": null}], "ok": true}})
+}
+
 /// One gateway write, exactly as OpenClaw does it: O_EXCL lock with pid/createdAt,
-/// read-modify-write, atomic rename, unlock.
-fn gateway_bump(path: &std::path::Path, n: u64) {
+/// read-modify-write, atomic rename, unlock. Bumps `usageStats` and stamps one
+/// profile (chosen round-robin) with an unknown field; returns the stamped id.
+fn gateway_bump(path: &std::path::Path, n: u64) -> Option<String> {
     let lock = path.with_extension("json.lock");
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
@@ -55,10 +63,77 @@ fn gateway_bump(path: &std::path::Path, n: u64) {
     }
     let mut v: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
     v["usageStats"]["gateway:probe"] = json!({"lastUsed": now_ms(), "count": n});
+    let ids: Vec<String> = v["profiles"]
+        .as_object()
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default();
+    let stamped = if ids.is_empty() {
+        None
+    } else {
+        let id = ids[(n as usize * 7) % ids.len()].clone();
+        v["profiles"][&id]["gatewaySeen"] = stamp(n);
+        Some(id)
+    };
     let tmp = path.with_extension(format!("json.gw-{n}"));
     std::fs::write(&tmp, serde_json::to_vec_pretty(&v).unwrap()).unwrap();
     std::fs::rename(&tmp, path).unwrap();
     std::fs::remove_file(&lock).unwrap();
+    stamped
+}
+
+const GW_ENV: &str = "CLAWVAULT_TEST_GATEWAY_DIR";
+
+/// Not a test: the gateway process. `eight_writers_and_a_gateway_lose_nothing`
+/// re-runs this binary with `gateway_process --exact --ignored` and GW_ENV set to
+/// a directory holding `profiles` (the path to write) and, when it is time to
+/// stop, `stop`. It writes until then and leaves `result.json`: the number of
+/// writes and the last stamp it put on each profile.
+#[test]
+#[ignore = "helper process for eight_writers_and_a_gateway_lose_nothing"]
+fn gateway_process() {
+    let Some(dir) = std::env::var_os(GW_ENV).map(std::path::PathBuf::from) else {
+        return;
+    };
+    let path = std::path::PathBuf::from(std::fs::read_to_string(dir.join("profiles")).unwrap());
+    let mut n = 0u64;
+    let mut stamps: BTreeMap<String, Value> = BTreeMap::new();
+    while !dir.join("stop").exists() {
+        n += 1;
+        if let Some(id) = gateway_bump(&path, n) {
+            stamps.insert(id, stamp(n));
+        }
+        std::thread::sleep(Duration::from_millis(3));
+    }
+    let tmp = dir.join("result.tmp");
+    std::fs::write(
+        &tmp,
+        serde_json::to_vec(&json!({"writes": n, "stamps": stamps})).unwrap(),
+    )
+    .unwrap();
+    std::fs::rename(&tmp, dir.join("result.json")).unwrap();
+}
+
+/// The gateway child, killed if the test fails before stopping it.
+struct Gateway(Option<std::process::Child>);
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.0.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// A pre-planted profile with unknown fields, nested objects and arrays included.
+fn keeper(i: usize) -> Value {
+    json!({
+        "type": "api_key",
+        "provider": format!("w{i}"),
+        "keyRef": {"source": "exec", "provider": "clawvault", "id": format!("main/w{i}:keep")},
+        "futureProfile": {"nested": {"list": [1, {"deep": "x", "i": i}], "flag": false}},
+        "label": format!("keeper {i}")
+    })
 }
 
 #[test]
@@ -66,15 +141,22 @@ fn eight_writers_and_a_gateway_lose_nothing() {
     let h = Arc::new(Home::new());
     let pw = h.init_age();
     std::fs::create_dir_all(h.profiles().parent().unwrap()).unwrap();
-    std::fs::write(
-        h.profiles(),
-        serde_json::to_vec_pretty(
-            &json!({"version":1,"futureTop":{"keep":[1,2,3]},"profiles":{},
-            "usageStats":{"gateway:probe":{"count":0}}}),
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    // One keeper profile per worker's provider, never mutated by id, carrying
+    // unknown fields at every level OpenClaw might add them.
+    let mut profiles = serde_json::Map::new();
+    let mut usage = serde_json::Map::new();
+    usage.insert("gateway:probe".into(), json!({"count": 0}));
+    for i in 0..WORKERS {
+        let id = format!("w{i}:keep");
+        profiles.insert(id.clone(), keeper(i));
+        usage.insert(
+            id,
+            json!({"lastUsed": 1, "futureStat": {"seen": [i, {"x": i}]}}),
+        );
+    }
+    let initial = json!({"version":1,"futureTop":{"keep":[1,2,3],"nested":{"a":{"b":[{"c":null}]}}},
+        "profiles":profiles,"usageStats":usage});
+    std::fs::write(h.profiles(), serde_json::to_vec_pretty(&initial).unwrap()).unwrap();
     let stop = Arc::new(AtomicBool::new(false));
     let observed = Arc::new(AtomicU64::new(0));
     let observer = {
@@ -88,18 +170,30 @@ fn eight_writers_and_a_gateway_lose_nothing() {
             }
         })
     };
-    let gateway = {
-        let (h, stop) = (h.clone(), stop.clone());
-        std::thread::spawn(move || {
-            let mut n = 0;
-            while !stop.load(Ordering::Relaxed) {
-                n += 1;
-                gateway_bump(&h.profiles(), n);
-                std::thread::sleep(Duration::from_millis(3));
-            }
-            n
-        })
-    };
+    // The gateway: this test binary again, as a separate process.
+    let gw_dir = h.tmp.path().join("gateway");
+    std::fs::create_dir(&gw_dir).unwrap();
+    std::fs::write(gw_dir.join("profiles"), h.profiles().to_str().unwrap()).unwrap();
+    let mut gateway = Gateway(Some(
+        std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "gateway_process",
+                "--exact",
+                "--ignored",
+                "--test-threads=1",
+            ])
+            .env(GW_ENV, &gw_dir)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    ));
+    let gw_pid = gateway.0.as_ref().unwrap().id();
+    // Workers start once the gateway has written at least once.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while h.read_profiles()["usageStats"]["gateway:probe"]["count"] == json!(0) {
+        assert!(Instant::now() < deadline, "the gateway process never wrote");
+        std::thread::sleep(Duration::from_millis(5));
+    }
     // Each worker owns provider w<i>: paste p<j>, every 5th step log out p<j-1>,
     // every 7th step set the order. The expected end state is computed alongside.
     let workers: Vec<_> = (0..WORKERS)
@@ -153,12 +247,40 @@ fn eight_writers_and_a_gateway_lose_nothing() {
         })
         .collect();
     let results: Vec<_> = workers.into_iter().map(|w| w.join().unwrap()).collect();
+    std::fs::write(gw_dir.join("stop"), b"").unwrap();
+    let st = gateway.0.take().unwrap().wait().unwrap();
+    assert!(st.success(), "the gateway process failed: {st}");
     stop.store(true, Ordering::Relaxed);
-    let gateway_writes = gateway.join().unwrap();
     observer.join().unwrap();
+    let gw: Value =
+        serde_json::from_slice(&std::fs::read(gw_dir.join("result.json")).unwrap()).unwrap();
+    let gateway_writes = gw["writes"].as_u64().unwrap();
+    assert_ne!(gw_pid, std::process::id());
 
     let doc = h.read_profiles();
-    assert_eq!(doc["futureTop"], json!({"keep":[1,2,3]}));
+    assert_eq!(doc["futureTop"], initial["futureTop"]);
+    // Keepers: every unknown field intact, bar the gateway's own stamp.
+    for i in 0..WORKERS {
+        let id = format!("w{i}:keep");
+        let mut p = doc["profiles"][&id].clone();
+        if let Some(o) = p.as_object_mut() {
+            o.remove("gatewaySeen");
+        }
+        assert_eq!(p, keeper(i), "{id}");
+        assert_eq!(doc["usageStats"][&id], initial["usageStats"][&id], "{id}");
+    }
+    // Every stamp the gateway left on a profile still there survived.
+    let mut stamps_checked = 0;
+    for (id, want) in gw["stamps"].as_object().unwrap() {
+        if let Some(p) = doc["profiles"].get(id) {
+            assert_eq!(
+                &p["gatewaySeen"], want,
+                "{id}: the gateway's unknown field was lost"
+            );
+            stamps_checked += 1;
+        }
+    }
+    assert!(stamps_checked > 0, "no stamped profile to check");
     assert_eq!(
         doc["usageStats"]["gateway:probe"]["count"],
         json!(gateway_writes),
@@ -176,7 +298,7 @@ fn eight_writers_and_a_gateway_lose_nothing() {
             None => assert!(doc["order"].get(provider).is_none()),
         }
     }
-    let total: usize = results.iter().map(|r| r.1.len()).sum();
+    let total: usize = results.iter().map(|r| r.1.len()).sum::<usize>() + WORKERS;
     assert_eq!(doc["profiles"].as_object().unwrap().len(), total);
     let dir = h.profiles().parent().unwrap().to_path_buf();
     let stray: Vec<_> = std::fs::read_dir(&dir)
@@ -202,7 +324,7 @@ fn eight_writers_and_a_gateway_lose_nothing() {
         assert_eq!(v["values"][id], json!(want), "{id}");
     }
     eprintln!(
-        "{} mutations by {WORKERS} processes, {gateway_writes} gateway writes, {} observations",
+        "{} mutations by {WORKERS} processes, {gateway_writes} gateway writes by a separate process (pid {gw_pid}), {stamps_checked} per-profile gateway stamps intact, {} observations",
         WORKERS * MUTATIONS,
         observed.load(Ordering::Relaxed)
     );
