@@ -1,6 +1,8 @@
 //! Replays every folder of `migrations/`: lays `before/` into a state directory, runs
 //! the folder's command, and checks the files against `after/` (key order included)
-//! and the vault against `secrets.json` through the real resolver.
+//! and the vault against `secrets.json` through the real resolver. A folder with a
+//! `passphrase` file brings its own vault in `before/` (unlocked with it) instead of
+//! a fresh one; a `stdout.json` pins the command's output.
 
 mod common;
 
@@ -13,14 +15,14 @@ fn canonical(p: &Path, bytes: &[u8]) -> String {
         let v: serde_json::Value = serde_json::from_slice(bytes).unwrap();
         serde_json::to_string_pretty(&v).unwrap()
     } else {
-        String::from_utf8(bytes.to_vec()).unwrap()
+        String::from_utf8(bytes.to_vec()).unwrap_or_else(|e| format!("{:?}", e.into_bytes()))
     }
 }
 
 #[test]
 fn every_migration_fixture_replays() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
-    let mut ran = 0;
+    let mut ran = vec![];
     for dir in std::fs::read_dir(&root)
         .unwrap()
         .flatten()
@@ -36,7 +38,15 @@ fn every_migration_fixture_replays() {
             std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
             std::fs::copy(&f, &dest).unwrap();
         }
-        let pw = h.init_age();
+        // Laid out private, the way clawvault and OpenClaw write them.
+        for p in common::walk(&h.state()) {
+            let m = if p.is_dir() { 0o700 } else { 0o600 };
+            std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(m)).unwrap();
+        }
+        let pw = match std::fs::read_to_string(dir.join("passphrase")) {
+            Ok(pass) => h.pw_file("pw", pass.trim_end_matches('\n')),
+            Err(_) => h.init_age(),
+        };
         let mut c = h.cmd();
         c.current_dir(h.state())
             .args(command.split_whitespace())
@@ -49,6 +59,14 @@ fn every_migration_fixture_replays() {
             dir.display(),
             String::from_utf8_lossy(&out.stderr)
         );
+        if let Ok(want) = std::fs::read(dir.join("stdout.json")) {
+            assert_eq!(
+                canonical(Path::new("stdout.json"), &out.stdout),
+                canonical(Path::new("stdout.json"), &want),
+                "{}: stdout",
+                dir.display()
+            );
+        }
         let after = dir.join("after");
         for f in files(&after) {
             let rel = f.strip_prefix(&after).unwrap();
@@ -86,7 +104,12 @@ fn every_migration_fixture_replays() {
                 .write_stdin(req.to_string())
                 .output()
                 .unwrap();
-            assert!(out.status.success());
+            assert!(
+                out.status.success(),
+                "{}: resolve: {}",
+                dir.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
             let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
             for (id, want) in &secrets {
                 assert_eq!(&v["values"][id], want, "{}: {id}", dir.display());
@@ -130,7 +153,8 @@ fn every_migration_fixture_replays() {
                 rel.display()
             );
         }
-        ran += 1;
+        ran.push(dir.file_name().unwrap().to_string_lossy().into_owned());
     }
-    assert!(ran >= 5, "only {ran} fixtures ran");
+    assert!(ran.len() >= 6, "only {ran:?} ran");
+    assert!(ran.iter().any(|d| d == "vault-format-1"), "{ran:?}");
 }

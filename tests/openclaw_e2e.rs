@@ -206,9 +206,39 @@ fn clawvault_bin_is_real() {
     assert_eq!(bin, real, "the test binary path must not be a symlink");
 }
 
-/// JSON era: plaintext auth-profiles.json -> secrets moved into the vault ->
-/// `clawvault openclaw register` -> `openclaw doctor --fix` imports the refs into
-/// SQLite -> OpenClaw's audit resolves every ref through `clawvault resolve`.
+/// `clawvault migrate --json` (or `--dry-run`) with the passphrase file, parsed.
+fn migrate_json(h: &Home, pw: &Path, dry_run: bool) -> Value {
+    let mut c = h.cmd();
+    c.args(["migrate", "--json", "--passphrase-file"]).arg(pw);
+    if dry_run {
+        c.arg("--dry-run");
+    }
+    let out = c.output().unwrap();
+    assert!(
+        out.status.success(),
+        "clawvault migrate failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The profile ids of a migrate report's rows with this action, sorted.
+fn moves(report: &Value, action: &str) -> Vec<String> {
+    let mut v: Vec<String> = report["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["action"] == action)
+        .map(|r| r["profileId"].as_str().unwrap().to_string())
+        .collect();
+    v.sort();
+    v
+}
+
+/// JSON era: plaintext auth-profiles.json -> `clawvault migrate` moves both secrets
+/// into the vault -> `clawvault openclaw register` -> `openclaw doctor --fix` imports
+/// the refs into SQLite -> OpenClaw's audit resolves every ref through
+/// `clawvault resolve`.
 #[test]
 fn json_era_register_then_doctor_import_resolves_through_clawvault() {
     let Some(oc) = openclaw_or_skip("json_era") else {
@@ -233,12 +263,50 @@ fn json_era_register_then_doctor_import_resolves_through_clawvault() {
     )
     .unwrap();
     let pw = h.init_age();
-    // Until `clawvault migrate` lands: move each secret in through paste.
-    h.paste("paste-api-key", "anthropic", None, &key);
-    h.paste("paste-token", "anthropic", Some("anthropic:manual"), &token);
+    // A dry run plans both moves and touches nothing.
+    let original = std::fs::read(&profiles).unwrap();
+    let plan = migrate_json(&h, &pw, true);
+    assert_eq!(
+        moves(&plan, "would-move"),
+        ["anthropic:default", "anthropic:manual"],
+        "{plan:#}"
+    );
+    assert_eq!(std::fs::read(&profiles).unwrap(), original);
+    // `clawvault migrate` moves both into the vault and leaves references.
+    let report = migrate_json(&h, &pw, false);
+    assert_eq!(
+        moves(&report, "moved"),
+        ["anthropic:default", "anthropic:manual"],
+        "{report:#}"
+    );
     let doc = h.read_profiles();
-    assert!(doc["profiles"]["anthropic:default"]["keyRef"].is_object());
-    assert!(doc["profiles"]["anthropic:manual"]["tokenRef"].is_object());
+    for (id, field, kind) in [
+        ("anthropic:default", "keyRef", "key"),
+        ("anthropic:manual", "tokenRef", "token"),
+    ] {
+        let p = &doc["profiles"][id];
+        assert_eq!(
+            p[field],
+            json!({"source":"exec","provider":"clawvault","id":format!("main/{id}")}),
+            "{doc:#}"
+        );
+        assert!(p.get(kind).is_none(), "{id} still inline: {doc:#}");
+    }
+    assert_eq!(
+        doc["order"]["anthropic"],
+        json!(["anthropic:default", "anthropic:manual"])
+    );
+    // Nothing outside the vault holds either secret any more (the original file is
+    // kept only as an encrypted backup inside it).
+    let files = files_outside_vault(&h);
+    for s in [&key, &token] {
+        let left = files_holding(&files, s);
+        assert!(left.is_empty(), "plaintext left after migrate in {left:?}");
+    }
+    assert_private_tree(&h.vault());
+    // A second run finds nothing left to move.
+    let again = migrate_json(&h, &pw, false);
+    assert!(moves(&again, "moved").is_empty(), "{again:#}");
 
     h.cmd()
         .env("OPENCLAW_CONFIG_PATH", config_path(&h))
