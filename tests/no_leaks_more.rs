@@ -12,7 +12,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::{files, random_suffix, Home};
+use common::{files, keyutils_usable, Home};
 use serde_json::Value;
 
 const KEY: &str = "sk-ant-api03-LEAKMORE-1a2b3c4d5e6f7a8b9c0d";
@@ -66,23 +66,6 @@ fn proc_clean(what: &str, pid: u32) {
                 "{what}: {s:?} in /proc/{pid}/{f}: {}",
                 String::from_utf8_lossy(&b)
             );
-        }
-    }
-}
-
-fn keyutils_usable() -> bool {
-    let required = std::env::var("CLAWVAULT_REQUIRE_SECRET_SERVICE").as_deref() == Ok("1");
-    let probe = format!("probe{}", random_suffix());
-    let id = clawvault::secret::SecretString::from("x".to_string());
-    match clawvault::unlock::keyutils::store(&probe, &id, std::time::Duration::from_secs(5)) {
-        Ok(()) => {
-            let _ = clawvault::unlock::keyutils::forget(&probe);
-            true
-        }
-        Err(e) if required => panic!("keyutils is required but unusable: {e}"),
-        Err(e) => {
-            eprintln!("SKIPPED (keyutils part): keyutils unusable: {e}");
-            false
         }
     }
 }

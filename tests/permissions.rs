@@ -15,7 +15,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::{random_suffix, Home};
+use common::{keyutils_usable, Home};
 use serde_json::json;
 
 /// Paths (relative to the test home) not held to 0600/0700, and why. The walk
@@ -32,23 +32,6 @@ const EXCEPTIONS: &[(&str, &str)] = &[
 ];
 
 const KEY: &str = "sk-ant-api03-PERMS-0123456789abcdef";
-
-fn keyutils_usable() -> bool {
-    let required = std::env::var("CLAWVAULT_REQUIRE_SECRET_SERVICE").as_deref() == Ok("1");
-    let probe = format!("probe{}", random_suffix());
-    let id = clawvault::secret::SecretString::from("x".to_string());
-    match clawvault::unlock::keyutils::store(&probe, &id, std::time::Duration::from_secs(5)) {
-        Ok(()) => {
-            let _ = clawvault::unlock::keyutils::forget(&probe);
-            true
-        }
-        Err(e) if required => panic!("keyutils is required but unusable: {e}"),
-        Err(e) => {
-            eprintln!("SKIPPED (unlock --remember keyutils): keyutils unusable: {e}");
-            false
-        }
-    }
-}
 
 fn show(o: &Output) -> String {
     format!(

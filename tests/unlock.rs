@@ -182,23 +182,6 @@ fn passphrase_file_env_and_fd_sources() {
     assert!(err.contains("unlocked from --passphrase-fd 3"), "{err}");
 }
 
-fn keyutils_usable() -> bool {
-    let required = std::env::var("CLAWVAULT_REQUIRE_SECRET_SERVICE").as_deref() == Ok("1");
-    let probe = format!("probe{}", random_suffix());
-    let id = clawvault::secret::SecretString::from("x".to_string());
-    match clawvault::unlock::keyutils::store(&probe, &id, std::time::Duration::from_secs(5)) {
-        Ok(()) => {
-            let _ = clawvault::unlock::keyutils::forget(&probe);
-            true
-        }
-        Err(e) if required => panic!("keyutils is required but unusable: {e}"),
-        Err(e) => {
-            eprintln!("SKIPPED: keyutils unusable: {e}");
-            false
-        }
-    }
-}
-
 #[test]
 fn keyutils_cache_unlocks_expires_and_is_forgotten_by_lock() {
     if !keyutils_usable() {

@@ -256,3 +256,21 @@ pub fn files(dir: &Path) -> Vec<PathBuf> {
     v.sort();
     v
 }
+
+/// The kernel keyutils user keyring, or a loud skip (a failure when CI requires it).
+pub fn keyutils_usable() -> bool {
+    let required = std::env::var("CLAWVAULT_REQUIRE_SECRET_SERVICE").as_deref() == Ok("1");
+    let probe = format!("probe{}", random_suffix());
+    let id = clawvault::secret::SecretString::from("x".to_string());
+    match clawvault::unlock::keyutils::store(&probe, &id, std::time::Duration::from_secs(5)) {
+        Ok(()) => {
+            let _ = clawvault::unlock::keyutils::forget(&probe);
+            true
+        }
+        Err(e) if required => panic!("keyutils is required but unusable: {e}"),
+        Err(e) => {
+            eprintln!("SKIPPED: keyutils unusable: {e}");
+            false
+        }
+    }
+}
