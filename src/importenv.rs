@@ -47,6 +47,14 @@ fn is_placeholder(v: &str) -> bool {
         || (t.starts_with('<') && t.ends_with('>'))
 }
 
+/// Whether `import-env` moves variable `name` holding `value` into the vault:
+/// OpenClaw's provider variables and credential names (`*_API_KEY`, `*_TOKEN`,
+/// `*_SECRET`, `*_PASSWORD`), unless the value is empty or a template.
+pub fn would_import(name: &str, value: &str) -> bool {
+    !is_placeholder(value)
+        && (providers::provider_of(name).is_some() || providers::is_credential_name(name))
+}
+
 /// Import `files` (missing default files are skipped by the caller).
 pub fn import(
     vault: &Vault,
@@ -275,6 +283,8 @@ pub fn exec_plan(vault: &Vault, doc: &ProfileDoc) -> Result<Vec<(String, ExecVal
     let backend = vault.backend()?;
     let mut out: Vec<(String, ExecValue)> = Vec::new();
     let mut done = std::collections::HashSet::new();
+    // Later OpenClaw releases keep `order` in auth-state.json beside the profiles.
+    let state = crate::profiles::AuthState::load(&crate::profiles::AuthState::beside(doc.path()))?;
     for provider in doc.profiles().map(|p| p.provider()).collect::<Vec<_>>() {
         if !done.insert(provider.clone()) {
             continue;
@@ -283,8 +293,11 @@ pub fn exec_plan(vault: &Vault, doc: &ProfileDoc) -> Result<Vec<(String, ExecVal
         if vars.is_empty() {
             continue;
         }
-        let candidates: Vec<String> = doc
-            .order(&provider)
+        let order = match &state {
+            Some(st) => st.order(&provider),
+            None => doc.order(&provider),
+        };
+        let candidates: Vec<String> = order
             .unwrap_or_default()
             .into_iter()
             .chain(std::iter::once(format!("{provider}:default")))

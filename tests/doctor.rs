@@ -1043,3 +1043,490 @@ fn git_work_tree_and_cloud_folder_are_flagged() {
     assert!(ids.contains(&"perm.git-work-tree"), "{ids:?}");
     assert!(ids.contains(&"perm.cloud-synced"), "{ids:?}");
 }
+
+/// An audit of `state` alone: an empty home and working directory.
+fn audit_state(
+    state: &Path,
+    home: &Path,
+    vault_secrets: &[clawvault::secret::SecretBytes],
+) -> doctor::Report {
+    let cwd = home.join("project");
+    fs::create_dir_all(&cwd).unwrap();
+    let args = DoctorArgs {
+        home: Some(home.to_path_buf()),
+        cwd: Some(cwd),
+        no_progress: true,
+        no_history: true,
+        ..DoctorArgs::default()
+    };
+    doctor::audit(
+        &AuditInput {
+            args: &args,
+            state_dir: state,
+            vault_dir: None,
+            vault_secrets,
+        },
+        &Default::default(),
+    )
+    .unwrap()
+}
+
+fn show_all(report: &doctor::Report) -> String {
+    report
+        .findings
+        .iter()
+        .map(|f| {
+            format!(
+                "{}:{:?} {} {} | {}",
+                f.path, f.line, f.check_id, f.message, f.fix_hint
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// SQLite packs a row's columns with no separator (`anthropicsk-ant-api03-…`) and a
+/// lone TEXT column's length byte can be a letter: keys in a real database (and in
+/// its -wal) are found all the same.
+#[test]
+fn sqlite_rows_with_packed_plaintext_keys_are_found() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let state = home.join(".openclaw");
+    let dir = state.join("state");
+    fs::create_dir_all(&dir).unwrap();
+    // 108 bytes: the record header's serial type is 13 + 2 * 108 = 229, the varint
+    // 0x81 0x65, so the byte before the value is 'e'.
+    let anthropic = format!("sk-ant-api03-{}AA", r(URLSAFE, 93));
+    let openai = format!("sk-proj-{}", r(URLSAFE, 120));
+    let lone = format!("sk-ant-api03-{}AA", r(URLSAFE, 93));
+    assert_eq!(lone.len(), 108);
+    let db = dir.join("openclaw.sqlite");
+    {
+        let c = rusqlite::Connection::open(&db).unwrap();
+        c.execute_batch(
+            "CREATE TABLE auth_profiles (profile_id TEXT PRIMARY KEY, provider TEXT, key TEXT);
+             CREATE TABLE kv (v TEXT);",
+        )
+        .unwrap();
+        c.execute(
+            "INSERT INTO auth_profiles VALUES (?1, ?2, ?3), (?4, ?5, ?6)",
+            [
+                "anthropic:default",
+                "anthropic",
+                anthropic.as_str(),
+                "openai:default",
+                "openai",
+                openai.as_str(),
+            ],
+        )
+        .unwrap();
+        c.execute("INSERT INTO kv VALUES (?1)", [lone.as_str()])
+            .unwrap();
+    }
+    let bytes = fs::read(&db).unwrap();
+    // The fixture is what the auditor saw: letters right before the keys.
+    for (k, before) in [
+        (&anthropic, &b"anthropic"[..]),
+        (&openai, b"openai"),
+        (&lone, b"e"),
+    ] {
+        let at = bytes
+            .windows(k.len())
+            .position(|w| w == k.as_bytes())
+            .expect("key stored inline");
+        assert_eq!(&bytes[at - before.len()..at], before, "byte before {k:.12}");
+    }
+    // And a database in WAL mode whose rows are still only in the -wal.
+    let wdb = dir.join("sessions.sqlite");
+    let wal_key = format!("sk-proj-{}", r(URLSAFE, 120));
+    let c = rusqlite::Connection::open(&wdb).unwrap();
+    c.execute_batch(
+        "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;
+         CREATE TABLE creds (provider TEXT, token TEXT);",
+    )
+    .unwrap();
+    c.execute(
+        "INSERT INTO creds VALUES ('openai', ?1)",
+        [wal_key.as_str()],
+    )
+    .unwrap();
+    let wal = dir.join("sessions.sqlite-wal");
+    assert!(fs::read(&wal)
+        .unwrap()
+        .windows(wal_key.len())
+        .any(|w| w == wal_key.as_bytes()));
+
+    let report = audit_state(&state, &home, &[]);
+    for (path, k) in [
+        (&db, &anthropic),
+        (&db, &openai),
+        (&db, &lone),
+        (&wal, &wal_key),
+    ] {
+        let preview = doctor::detect::redact(k.as_bytes());
+        assert!(
+            report.findings.iter().any(|f| f.abs_path == *path
+                && f.check_id == "plaintext.sqlite"
+                && f.message.contains(&preview)),
+            "no plaintext.sqlite for {preview} in {}:\n{}",
+            path.display(),
+            show_all(&report)
+        );
+    }
+    drop(c);
+}
+
+/// A placeholder that `migrate` moved into the vault is not a secret: copies of
+/// it are not reported as vault copies, while a real vault secret still is.
+#[test]
+fn placeholder_held_in_the_vault_is_not_matched_exactly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let state = home.join(".openclaw");
+    let real = format!("q{}", r(ALNUM, 39));
+    let arch = state.join("agents/main/agent/auth-profiles.json.migrated-20260101T000000Z");
+    write_lines(
+        &arch,
+        &[
+            r#"{"version":1,"profiles":{"#.into(),
+            r#""openai:default":{"type":"api_key","provider":"openai","key":"YOUR_API_KEY"},"#
+                .into(),
+            r#""groq:default":{"type":"api_key","provider":"groq","key":"xxxxxxxxxxxxxxxx"},"#
+                .into(),
+            r#""mistral:default":{"type":"api_key","provider":"mistral","key":"changeme"}"#.into(),
+            "}}".into(),
+        ],
+    );
+    let log = state.join("logs/gateway.log");
+    write_lines(
+        &log,
+        &[
+            "set OPENAI_API_KEY to YOUR_API_KEY first".into(),
+            format!("upstream said {real} then closed"),
+        ],
+    );
+    let vault: Vec<_> = [
+        "YOUR_API_KEY",
+        "xxxxxxxxxxxxxxxx",
+        "changeme",
+        real.as_str(),
+    ]
+    .iter()
+    .map(|s| secret_bytes(s.as_bytes().to_vec()))
+    .collect();
+    let report = audit_state(&state, &home, &vault);
+    let copies: Vec<(PathBuf, Option<u64>)> = report
+        .findings
+        .iter()
+        .filter(|f| f.check_id == "vault.secret-copy")
+        .map(|f| (f.abs_path.clone(), f.line))
+        .collect();
+    assert_eq!(
+        copies,
+        vec![(log.clone(), Some(2))],
+        "{}",
+        show_all(&report)
+    );
+    assert!(
+        !report.findings.iter().any(|f| f.abs_path == arch
+            && (f.check_id.starts_with("plaintext.") || f.check_id.starts_with("vault."))),
+        "{}",
+        show_all(&report)
+    );
+}
+
+/// `.env` lines that `import-env` would leave alone get an honest hint and do not
+/// put the file under needsMigration; the ones it moves keep the import-env hint.
+#[test]
+fn env_hints_only_promise_import_env_for_variables_it_moves() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let state = home.join(".openclaw");
+    fs::create_dir_all(&state).unwrap();
+    let cwd = home.join("project");
+    fs::create_dir_all(&cwd).unwrap();
+    let aws = r(ALNUM, 40);
+    let db_pw = format!("{}9x", r(ALNUM, 18));
+    let jwt = format!(
+        "eyJ{}.eyJ{}.{}",
+        r(URLSAFE, 20),
+        r(URLSAFE, 40),
+        r(URLSAFE, 43)
+    );
+    let refresh = format!("1//0{}", r(URLSAFE, 60));
+    let only = cwd.join(".env");
+    write_lines(
+        &only,
+        &[
+            format!("AWS_SECRET_ACCESS_KEY={aws}"),
+            format!("DB_URL=postgres://app:{db_pw}@db.internal:5432/app"),
+            format!("SESSION={jwt}"),
+            format!("GOOGLE_REFRESH={refresh}"),
+        ],
+    );
+    let openai = format!("sk-proj-{}", r(URLSAFE, 120));
+    let gh = format!("ghp_{}", r(ALNUM, 36));
+    let mixed = cwd.join(".env.local");
+    write_lines(
+        &mixed,
+        &[
+            format!("OPENAI_API_KEY={openai}"),
+            format!("export GITHUB_TOKEN={gh}"),
+            format!("AWS_SECRET_ACCESS_KEY={}", r(ALNUM, 40)),
+        ],
+    );
+    let args = DoctorArgs {
+        home: Some(home.clone()),
+        cwd: Some(cwd.clone()),
+        no_progress: true,
+        no_history: true,
+        ..DoctorArgs::default()
+    };
+    let report = doctor::audit(
+        &AuditInput {
+            args: &args,
+            state_dir: &state,
+            vault_dir: None,
+            vault_secrets: &[],
+        },
+        &Default::default(),
+    )
+    .unwrap();
+    let all = show_all(&report);
+    let at = |p: &Path, line: u64| {
+        report
+            .findings
+            .iter()
+            .find(|f| f.abs_path == p && f.line == Some(line) && f.check_id == "plaintext.env-file")
+            .unwrap_or_else(|| panic!("no finding at {}:{line}:\n{all}", p.display()))
+    };
+    for line in 1..=4 {
+        let f = at(&only, line);
+        assert!(
+            !f.fix_hint.contains("run `clawvault import-env"),
+            "line {line} promises import-env: {}",
+            f.fix_hint
+        );
+        assert!(f.fix_hint.contains("rotate"), "{}", f.fix_hint);
+    }
+    assert!(at(&only, 1).fix_hint.contains("AWS_SECRET_ACCESS_KEY"));
+    for line in [1, 2] {
+        assert!(
+            at(&mixed, line)
+                .fix_hint
+                .contains("run `clawvault import-env"),
+            "{}",
+            at(&mixed, line).fix_hint
+        );
+    }
+    assert!(!at(&mixed, 3).fix_hint.contains("run `clawvault import-env"));
+    let listed: Vec<&Path> = report
+        .needs_migration
+        .iter()
+        .map(|m| m.path.as_path())
+        .collect();
+    assert_eq!(listed, vec![mixed.as_path()], "{all}");
+}
+
+/// A legacy state directory next to the current one: `migrate` must be pointed
+/// at it with --state-dir, or it never touches those files.
+#[test]
+fn legacy_state_dir_hint_names_that_state_dir() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let state = home.join(".openclaw");
+    fs::create_dir_all(&state).unwrap();
+    let legacy = home.join(".clawdbot");
+    let auth = legacy.join("agent/auth.json");
+    let key = format!("gsk_{}", r(ALNUM, 52));
+    write_lines(
+        &auth,
+        &[format!(
+            r#"{{ "groq": {{ "type": "api_key", "apiKey": "{key}" }} }}"#
+        )],
+    );
+    let report = audit_state(&state, &home, &[]);
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.abs_path == auth && f.check_id == "plaintext.legacy-auth")
+        .unwrap_or_else(|| panic!("{}", show_all(&report)));
+    let want = [
+        format!("clawvault --state-dir {} migrate", legacy.display()),
+        "clawvault --state-dir ~/.clawdbot migrate".to_string(),
+    ];
+    assert!(
+        want.iter().any(|w| f.fix_hint.contains(w)),
+        "{}",
+        f.fix_hint
+    );
+    let m = report
+        .needs_migration
+        .iter()
+        .find(|m| m.path == auth)
+        .expect("listed");
+    assert!(
+        want.iter().any(|w| m.command().contains(w)),
+        "{}",
+        m.command()
+    );
+    // The current state directory's own stores keep the plain command.
+    let cur = state.join("agents/main/agent/auth-profiles.json");
+    write_lines(
+        &cur,
+        &[format!(
+            r#"{{"version":1,"profiles":{{"groq:default":{{"type":"api_key","provider":"groq","key":"gsk_{}"}}}}}}"#,
+            r(ALNUM, 52)
+        )],
+    );
+    let report = audit_state(&state, &home, &[]);
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.abs_path == cur && f.check_id == "plaintext.auth-profile")
+        .unwrap_or_else(|| panic!("{}", show_all(&report)));
+    assert!(
+        f.fix_hint.contains("`clawvault migrate --agent main`"),
+        "{}",
+        f.fix_hint
+    );
+}
+
+/// A vault with a profile reference to `id`, whose manifest is rewritten to use
+/// `backend` (no unlock needed to ask whether an entry exists).
+fn vault_with_backend(
+    backend: serde_json::Value,
+) -> (tempfile::TempDir, PathBuf, PathBuf, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let state = home.join(".openclaw");
+    let ap = state.join("agents/main/agent/auth-profiles.json");
+    write_lines(
+        &ap,
+        &[
+            "{".into(),
+            r#"  "version": 1,"#.into(),
+            r#"  "profiles": {"#.into(),
+            r#"    "openrouter:default": { "type": "api_key", "provider": "openrouter","#.into(),
+            format!(
+                r#"      "keyRef": {{ "source": "exec", "provider": "clawvault", "id": "main/openrouter:missing-{}" }} }}"#,
+                r(HEX, 12)
+            ),
+            "  }".into(),
+            "}".into(),
+        ],
+    );
+    let vdir = state.join("vault");
+    Vault::init(
+        &vdir,
+        BackendChoice::Age,
+        &SecretString::from("test passphrase".to_string()),
+        KdfParams::new_random(256, 1, 1),
+    )
+    .unwrap();
+    let mp = Vault::manifest_path(&vdir);
+    let mut m: serde_json::Value = serde_json::from_slice(&fs::read(&mp).unwrap()).unwrap();
+    m["backend"] = backend;
+    fs::write(&mp, serde_json::to_vec_pretty(&m).unwrap()).unwrap();
+    fs::set_permissions(&mp, fs::Permissions::from_mode(0o600)).unwrap();
+    (tmp, home, state, vdir)
+}
+
+fn audit_vault(home: &Path, state: &Path, vdir: &Path) -> doctor::Report {
+    let cwd = home.join("project");
+    fs::create_dir_all(&cwd).unwrap();
+    let args = DoctorArgs {
+        home: Some(home.to_path_buf()),
+        cwd: Some(cwd),
+        no_progress: true,
+        no_history: true,
+        ..DoctorArgs::default()
+    };
+    doctor::audit(
+        &AuditInput {
+            args: &args,
+            state_dir: state,
+            vault_dir: Some(vdir),
+            vault_secrets: &[],
+        },
+        &Default::default(),
+    )
+    .unwrap()
+}
+
+/// References are checked on every backend: an OpenBao server that cannot be
+/// reached (and a keychain, reachable or not) leaves a trace instead of silence.
+#[test]
+fn dangling_refs_are_checked_or_reported_unchecked_on_every_backend() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tok = tmp.path().join("token");
+    fs::write(&tok, "s.not-a-real-token\n").unwrap();
+    fs::set_permissions(&tok, fs::Permissions::from_mode(0o600)).unwrap();
+    let bao = serde_json::json!({
+        "kind": "openbao",
+        "addr": "http://127.0.0.1:1",
+        "mount": "secret",
+        "prefix": "clawvault/doctor-test",
+        "auth": { "method": "token", "tokenFile": tok },
+    });
+    let (_t, home, state, vdir) = vault_with_backend(bao);
+    let report = audit_vault(&home, &state, &vdir);
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.check_id == "vault.refs-unchecked")
+        .unwrap_or_else(|| panic!("{}", show_all(&report)));
+    assert_eq!(f.severity, Severity::Info);
+    assert!(f.message.contains("openbao"), "{}", f.message);
+
+    let kc = serde_json::json!({ "kind": "keychain", "service": format!("clawvault-doctor-{}", r(HEX, 8)) });
+    let (_t, home, state, vdir) = vault_with_backend(kc);
+    let report = audit_vault(&home, &state, &vdir);
+    let ids: Vec<(&str, Option<u64>)> = report
+        .findings
+        .iter()
+        .map(|f| (f.check_id.as_str(), f.line))
+        .collect();
+    assert!(
+        ids.contains(&("vault.dangling-ref", Some(5)))
+            || ids.contains(&("vault.refs-unchecked", None)),
+        "{ids:?}"
+    );
+}
+
+/// The passphrase file `openclaw register` recorded for the resolver is checked
+/// for loose permissions wherever it lives.
+#[test]
+fn registered_passphrase_file_with_loose_permissions_is_flagged() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let state = home.join(".openclaw");
+    fs::create_dir_all(&state).unwrap();
+    let pw = tmp.path().join("secrets/clawvault.pass.txt");
+    fs::create_dir_all(pw.parent().unwrap()).unwrap();
+    fs::write(&pw, "correct horse battery staple\n").unwrap();
+    fs::set_permissions(&pw, fs::Permissions::from_mode(0o644)).unwrap();
+    let cfg = serde_json::json!({
+        "secrets": { "providers": { "clawvault": {
+            "source": "exec",
+            "command": "/usr/local/bin/clawvault",
+            "args": ["resolve", "--passphrase-file", pw],
+            "jsonOnly": true,
+        } } }
+    });
+    fs::write(
+        state.join("openclaw.json"),
+        serde_json::to_vec_pretty(&cfg).unwrap(),
+    )
+    .unwrap();
+    let report = audit_state(&state, &home, &[]);
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.abs_path == pw && f.check_id == "vault.passphrase-file.loose-permissions"),
+        "{}",
+        show_all(&report)
+    );
+}

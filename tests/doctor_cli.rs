@@ -566,3 +566,48 @@ fn a_vault_secret_with_no_pattern_is_found_only_when_the_vault_unlocks() {
     );
     assert_no_secret(&o, &[&secret]);
 }
+
+/// `--fix --yes` runs `migrate`, which moves a placeholder like any other value;
+/// the audit after it must not call every copy of that placeholder a vault secret.
+#[test]
+fn placeholder_moved_by_fix_is_not_reported_as_a_vault_copy() {
+    let h = Home::new();
+    let pw = h.init_age();
+    let p = plant(&h);
+    let ap = h.profiles();
+    fs::write(
+        &ap,
+        format!(
+            "{{\n  \"version\": 1,\n  \"profiles\": {{\n    \"anthropic:default\": {{ \"type\": \"api_key\", \"provider\": \"anthropic\", \"key\": \"{}\" }},\n    \"openai:work\": {{ \"type\": \"api_key\", \"provider\": \"openai\", \"key\": \"YOUR_API_KEY\" }}\n  }}\n}}\n",
+            p.anthropic
+        ),
+    )
+    .unwrap();
+    set_mode(&ap, 0o600);
+    // An old copy of the profiles, as OpenClaw's own doctor leaves them.
+    let arch = ap.with_file_name("auth-profiles.json.migrated-20260101T000000Z");
+    fs::write(
+        &arch,
+        "{\"version\":1,\"profiles\":{\"openai:work\":{\"type\":\"api_key\",\"provider\":\"openai\",\"key\":\"YOUR_API_KEY\"}}}\n",
+    )
+    .unwrap();
+    set_mode(&arch, 0o600);
+
+    let o = doctor(&h, &["--fix", "--yes"], |c| {
+        c.env("CLAWVAULT_PASSPHRASE_FILE", &pw);
+    });
+    assert_no_secret(&o, &p.secrets());
+    let o = doctor(&h, &["--json"], |c| {
+        c.env("CLAWVAULT_PASSPHRASE_FILE", &pw);
+    });
+    assert!(
+        !String::from_utf8_lossy(&o.stderr).contains("pattern only"),
+        "the vault was unlocked for exact matching: {}",
+        text(&o)
+    );
+    let list = findings(&o);
+    assert!(
+        !list.iter().any(|f| f["checkId"] == "vault.secret-copy"),
+        "{list:#?}"
+    );
+}

@@ -146,7 +146,9 @@ fn migrate_found(
     let auth = report
         .needs_migration
         .iter()
-        .any(|m| m.kind == MigrationKind::AuthProfiles);
+        // `migrate` reads the current state directory only: stores of another one
+        // (a legacy ~/.clawdbot) stay listed with their own `--state-dir` command.
+        .any(|m| m.kind == MigrationKind::AuthProfiles && m.state_dir.is_none());
     let envs: Vec<PathBuf> = report
         .needs_migration
         .iter()

@@ -292,29 +292,44 @@ impl Detector {
             .build(&pats)
             .expect("anchor automaton");
 
-        let exact_pats: Vec<&[u8]> = vault_secrets
-            .iter()
-            .map(|s| s.expose_secret())
-            .filter(|s| s.len() >= 8)
-            .collect();
-        let exact = if exact_pats.is_empty() {
-            None
-        } else {
-            Some(
-                AhoCorasickBuilder::new()
-                    .match_kind(MatchKind::LeftmostLongest)
-                    .build(&exact_pats)
-                    .expect("exact automaton"),
-            )
-        };
-        Detector {
+        let mut det = Detector {
             ac,
             anchors,
             sk_rules,
             prefix_rules,
             telegram: re(r"\A[0-9]{8,10}:AA[A-Za-z0-9_-]{33}"),
             discord: re(r"\A[MNO][A-Za-z0-9_-]{23,27}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,40}\z"),
-            exact,
+            exact: None,
+        };
+        // A vault can hold a placeholder (`migrate` moves `"key": "YOUR_API_KEY"` like
+        // any other value): matching it byte for byte would report every example
+        // line as a vault copy, so exact matching uses what the patterns would take
+        // for a real secret.
+        let exact_pats: Vec<&[u8]> = vault_secrets
+            .iter()
+            .map(|s| s.expose_secret())
+            .filter(|s| s.len() >= 8 && det.exact_worthy(s))
+            .collect();
+        if !exact_pats.is_empty() {
+            det.exact = Some(
+                AhoCorasickBuilder::new()
+                    .match_kind(MatchKind::LeftmostLongest)
+                    .build(&exact_pats)
+                    .expect("exact automaton"),
+            );
+        }
+        det
+    }
+
+    /// A vault secret worth finding byte for byte: not a placeholder, an example or
+    /// a low-entropy fake by the rules the patterns use.
+    fn exact_worthy(&self, v: &[u8]) -> bool {
+        if is_placeholder(v) {
+            return false;
+        }
+        match self.classify(v) {
+            Some(_) => plausible_token(v),
+            None => random_enough(v),
         }
     }
 
@@ -322,6 +337,18 @@ impl Detector {
     /// `from` (look-behind) and after `to` (look-ahead). Hits are appended in
     /// order of their start, without overlaps.
     pub fn scan(&self, hay: &[u8], from: usize, to: usize, out: &mut Vec<Hit>) {
+        self.scan_with(hay, from, to, false, out)
+    }
+
+    /// [`Detector::scan`] for packed binary records (SQLite pages and their -wal):
+    /// columns follow each other with no separator, and a TEXT column's header byte
+    /// can be a letter, so prefix-anchored provider formats (`sk-ant-…`, `AIza…`)
+    /// are accepted right after an alphanumeric byte (`anthropicsk-ant-api03-…`).
+    pub fn scan_packed(&self, hay: &[u8], from: usize, to: usize, out: &mut Vec<Hit>) {
+        self.scan_with(hay, from, to, true, out)
+    }
+
+    fn scan_with(&self, hay: &[u8], from: usize, to: usize, packed: bool, out: &mut Vec<Hit>) {
         let first = out.len();
         let mut skip_until = 0usize;
         let input = Input::new(hay).span(from..hay.len());
@@ -334,17 +361,21 @@ impl Detector {
                 continue;
             }
             let found = match self.anchors[m.pattern().as_usize()] {
-                Anchor::Sk => self.provider(hay, p, &self.sk_rules),
+                Anchor::Sk => self.provider(hay, p, &self.sk_rules, packed),
                 Anchor::Prefix(i) => {
-                    self.provider(hay, p, std::slice::from_ref(&self.prefix_rules[i]))
+                    self.provider(hay, p, std::slice::from_ref(&self.prefix_rules[i]), packed)
                 }
                 Anchor::Telegram => self.telegram_at(hay, p),
                 Anchor::Bearer => self.bearer_at(hay, p),
                 Anchor::Url => self.url_at(hay, p),
                 Anchor::Assign => match self.assign_at(hay, p) {
                     Ok(h) => Some(h),
+                    // Packed records run names into values (`tokensk-proj-…`):
+                    // a failed name must not hide a provider anchor inside it.
                     Err(name_end) => {
-                        skip_until = skip_until.max(name_end);
+                        if !packed {
+                            skip_until = skip_until.max(name_end);
+                        }
                         None
                     }
                 },
@@ -400,8 +431,9 @@ impl Detector {
         None
     }
 
-    fn provider(&self, hay: &[u8], p: usize, rules: &[ProviderRule]) -> Option<Hit> {
-        if !left_boundary(hay, p) {
+    fn provider(&self, hay: &[u8], p: usize, rules: &[ProviderRule], packed: bool) -> Option<Hit> {
+        let bounded = left_boundary(hay, p);
+        if !bounded && !packed {
             return None;
         }
         let win = &hay[p..hay.len().min(p + MAX_LOOKAHEAD)];
@@ -413,6 +445,14 @@ impl Detector {
             }
             let v = &hay[p..end];
             if is_placeholder(v) || !random_enough(body_of(v)) {
+                return None;
+            }
+            // Glued to a word, the bare `sk-` format also matches ids such as
+            // `task-<hex digest>`: take it only when it does not look like one.
+            if !bounded
+                && r.kind == Kind::OpenAiLegacyKey
+                && v[3..].iter().all(|b| b.is_ascii_hexdigit())
+            {
                 return None;
             }
             return Some(make_hit(hay, p, end, r.kind, None));
@@ -1128,6 +1168,49 @@ mod tests {
         assert_eq!(h.len(), 1, "{h:?}");
         assert_eq!(&line.as_bytes()[h[0].start..h[0].end], k.as_bytes());
         assert!(find(&format!("task-{}", rand_alnum(40))).is_empty());
+    }
+
+    /// SQLite packs columns with no separator: packed scanning takes provider
+    /// formats glued to a word, plain scanning does not.
+    #[test]
+    fn packed_records_accept_glued_provider_keys() {
+        let d = Detector::new(&[]);
+        let k = format!("sk-ant-api03-{}AA", rand_alnum(93));
+        let row = format!("anthropic:defaultanthropic{k}\u{1}e{k}");
+        let mut plain = Vec::new();
+        d.scan(row.as_bytes(), 0, row.len(), &mut plain);
+        assert!(plain.is_empty(), "{plain:?}");
+        let mut packed = Vec::new();
+        d.scan_packed(row.as_bytes(), 0, row.len(), &mut packed);
+        assert_eq!(packed.len(), 2, "{packed:?}");
+        assert!(packed.iter().all(|h| h.kind == Kind::AnthropicApiKey));
+        // A name running into a key does not hide it; a hex id is not a key.
+        let row = format!(
+            "tokenopenaisk-proj-{} task-{}",
+            rand_alnum(60),
+            "0123456789abcdef".repeat(2)
+        );
+        let mut packed = Vec::new();
+        d.scan_packed(row.as_bytes(), 0, row.len(), &mut packed);
+        assert_eq!(packed.len(), 1, "{packed:?}");
+        assert_eq!(packed[0].kind, Kind::OpenAiProjectKey);
+    }
+
+    /// Vault secrets that the patterns would call placeholders are not matched
+    /// byte for byte.
+    #[test]
+    fn placeholder_vault_secrets_are_not_exact_patterns() {
+        let real = rand_alnum(40);
+        let secrets: Vec<SecretBytes> = ["YOUR_API_KEY", "xxxxxxxxxxxx", "aaaaaaaaaaaaaaaa", &real]
+            .iter()
+            .map(|s| crate::secret::secret_bytes(s.as_bytes().to_vec()))
+            .collect();
+        let d = Detector::new(&secrets);
+        let text = format!("a YOUR_API_KEY b xxxxxxxxxxxx c aaaaaaaaaaaaaaaa d {real} e");
+        let mut out = Vec::new();
+        d.scan(text.as_bytes(), 0, text.len(), &mut out);
+        let kinds: Vec<Kind> = out.iter().map(|h| h.kind).collect();
+        assert_eq!(kinds, [Kind::VaultSecret], "{out:?}");
     }
 
     #[test]

@@ -48,13 +48,25 @@ pub struct MigrationItem {
     pub kind: MigrationKind,
     pub path: PathBuf,
     pub agent: Option<String>,
+    /// The state directory the file belongs to, when it is not the current one
+    /// (a legacy `~/.clawdbot`): `migrate` must be pointed at it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_dir: Option<PathBuf>,
+    /// How to show `state_dir` in a command (`~/.clawdbot`).
+    #[serde(skip)]
+    pub state_dir_shown: Option<String>,
 }
 
 impl MigrationItem {
     pub fn command(&self) -> String {
         match self.kind {
             MigrationKind::AuthProfiles => format!(
-                "clawvault migrate --agent {}",
+                "clawvault {}migrate --agent {}",
+                match (&self.state_dir_shown, &self.state_dir) {
+                    (Some(s), _) => format!("--state-dir {s} "),
+                    (None, Some(d)) => format!("--state-dir {} ", shell_quote(d)),
+                    (None, None) => String::new(),
+                },
                 self.agent.as_deref().unwrap_or(crate::paths::DEFAULT_AGENT)
             ),
             MigrationKind::EnvFile => format!("clawvault import-env {}", shell_quote(&self.path)),

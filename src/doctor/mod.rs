@@ -433,6 +433,10 @@ pub fn audit(input: &AuditInput<'_>, progress: &Progress) -> Result<Report, Doct
     });
     let results = scan::scan_targets(&det, &targets, threads, scan::SEGMENT, progress);
 
+    // `~` in commands only when it means the home audited.
+    let tilde_home = home
+        .clone()
+        .filter(|h| std::env::var_os("HOME").is_some_and(|e| same_file(Path::new(&e), h)));
     let mut needs_migration: Vec<MigrationItem> = Vec::new();
     for (t, r) in targets.iter().zip(results) {
         if let Some(e) = &r.error {
@@ -446,8 +450,26 @@ pub fn audit(input: &AuditInput<'_>, progress: &Progress) -> Result<Report, Doct
             ));
         }
         let in_state = state_roots.iter().any(|s| t.path.starts_with(s));
+        // A file of another state directory (a legacy ~/.clawdbot): `migrate`
+        // only reads the current one, so its commands must name that directory.
+        let other_root = state_roots
+            .iter()
+            .filter(|s| t.path.starts_with(s))
+            .max_by_key(|s| s.as_os_str().len())
+            .filter(|s| !same_file(s, input.state_dir))
+            .map(|s| StateRoot {
+                dir: s.clone(),
+                shown: show_dir(s, tilde_home.as_deref()),
+            });
         let before = findings.len();
-        file_findings(&det, t, &r.hits, &mut findings, &mut needs_migration);
+        file_findings(
+            &det,
+            t,
+            &r.hits,
+            other_root.as_ref(),
+            &mut findings,
+            &mut needs_migration,
+        );
         if r.truncated {
             findings.push(Finding::new(
                 "audit.truncated".into(),
@@ -488,6 +510,9 @@ pub fn audit(input: &AuditInput<'_>, progress: &Progress) -> Result<Report, Doct
     if let Some(v) = &vault_dir {
         checks::check_vault(v, &mut findings);
         dangling_refs(&det, v, &targets, &mut findings);
+    }
+    for p in registered_passphrase_files(&targets) {
+        check_path(&p, Subject::PassphraseFile, &mut findings);
     }
 
     for f in &mut findings {
@@ -593,24 +618,45 @@ struct Advice {
     fix: String,
 }
 
-fn advice(cat: Category, path: &Path) -> Advice {
+/// A state directory other than the current one, and how to write it in a command.
+struct StateRoot {
+    dir: PathBuf,
+    shown: String,
+}
+
+/// `dir` for a command line: `~/.clawdbot` under `home`, else quoted.
+fn show_dir(dir: &Path, home: Option<&Path>) -> String {
+    if let Some(rest) = home.and_then(|h| dir.strip_prefix(h).ok()) {
+        let q = checks::shell_quote(rest);
+        if !rest.as_os_str().is_empty() && !q.starts_with('\'') {
+            return format!("~/{q}");
+        }
+    }
+    checks::shell_quote(dir)
+}
+
+fn advice(cat: Category, path: &Path, other: Option<&StateRoot>) -> Advice {
     let q = checks::shell_quote(path);
     let agent = agent_of(path).unwrap_or_else(|| crate::paths::DEFAULT_AGENT.into());
+    // `migrate` reads the current state directory only.
+    let sd = other
+        .map(|o| format!("--state-dir {} ", o.shown))
+        .unwrap_or_default();
     match cat {
         Category::AuthProfiles => Advice {
             check_id: "plaintext.auth-profile",
             place: "stored inline in an auth profile",
-            fix: format!("run `clawvault migrate --agent {agent}` to move it into the vault behind a keyRef"),
+            fix: format!("run `clawvault {sd}migrate --agent {agent}` to move it into the vault behind a keyRef"),
         },
         Category::AuthArchive => Advice {
             check_id: "plaintext.auth-archive",
             place: "left in an auth-profiles archive",
-            fix: format!("after `clawvault migrate`, delete this plaintext copy (rm {q}) and rotate the key if it was ever backed up"),
+            fix: format!("after `clawvault {sd}migrate`, delete this plaintext copy (rm {q}) and rotate the key if it was ever backed up"),
         },
         Category::LegacyAuth => Advice {
             check_id: "plaintext.legacy-auth",
             place: "in a legacy auth.json",
-            fix: format!("run `clawvault migrate --agent {agent}` (it reads legacy auth.json), then delete {q}"),
+            fix: format!("run `clawvault {sd}migrate --agent {agent}` (it reads legacy auth.json), then delete {q}"),
         },
         Category::OAuthStore => Advice {
             check_id: "oauth.profile",
@@ -671,10 +717,16 @@ fn file_findings(
     det: &Detector,
     t: &Target,
     hits: &[FileHit],
+    other_root: Option<&StateRoot>,
     out: &mut Vec<Finding>,
     migrations: &mut Vec<MigrationItem>,
 ) {
-    let adv = advice(t.category, &t.path);
+    let adv = advice(t.category, &t.path, other_root);
+    // `.env` files: which assignment each hit sits in, and whether import-env
+    // would move it (it leaves names it does not know alone).
+    let env = (t.category == Category::EnvFile && !hits.is_empty())
+        .then(|| env_assignments(&t.path, t.size));
+    let mut env_importable = false;
     let structured = matches!(
         t.category,
         Category::AuthProfiles
@@ -762,11 +814,15 @@ fn file_findings(
             Some(n) if kind != Kind::VaultSecret => format!(" assigned to {n}"),
             _ => String::new(),
         };
+        let env_fix = env.as_ref().map(|e| env_fix(e, h.hit.start, &t.path));
+        env_importable |= env_fix.as_ref().is_some_and(|(_, moves)| *moves);
         let (check, fix) = if kind == Kind::VaultSecret {
             (
                 "vault.secret-copy",
                 "this copy defeats the vault: remove it, and rotate the secret if the file was shared or backed up".to_string(),
             )
+        } else if let Some((fix, _)) = env_fix {
+            (adv.check_id, fix)
         } else {
             (adv.check_id, adv.fix.clone())
         };
@@ -799,14 +855,77 @@ fn file_findings(
                 kind: MigrationKind::AuthProfiles,
                 path: t.path.clone(),
                 agent: agent_of(&t.path),
+                state_dir: other_root.map(|o| o.dir.clone()),
+                state_dir_shown: other_root.map(|o| o.shown.clone()),
             }),
-            Category::EnvFile => migrations.push(MigrationItem {
+            Category::EnvFile if env_importable => migrations.push(MigrationItem {
                 kind: MigrationKind::EnvFile,
                 path: t.path.clone(),
                 agent: None,
+                state_dir: None,
+                state_dir_shown: None,
             }),
             _ => {}
         }
+    }
+}
+
+/// A `.env` file's assignments: byte span, name, and whether `import-env` moves
+/// the name (judged on its effective value). `Err` when it does not parse.
+type EnvAssignments = Result<Vec<(std::ops::Range<usize>, String, bool)>, String>;
+
+fn env_assignments(path: &Path, size: u64) -> EnvAssignments {
+    if size > STRUCT_MAX {
+        return Err("too large to parse".into());
+    }
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    let file = crate::envfile::EnvFile::parse(path, bytes).map_err(|e| e.to_string())?;
+    let (effective, _) = file.effective();
+    let moves: HashMap<&str, bool> = effective
+        .iter()
+        .map(|e| {
+            (
+                e.name.as_str(),
+                crate::importenv::would_import(&e.name, &e.value),
+            )
+        })
+        .collect();
+    Ok(file
+        .entries
+        .iter()
+        .map(|e| {
+            let m = moves.get(e.name.as_str()).copied().unwrap_or(false);
+            (e.span.clone(), e.name.clone(), m)
+        })
+        .collect())
+}
+
+/// The fix for a hit at byte `at` of a `.env` file, and whether `import-env`
+/// would move it.
+fn env_fix(env: &EnvAssignments, at: usize, path: &Path) -> (String, bool) {
+    let q = checks::shell_quote(path);
+    let entries = match env {
+        Ok(e) => e,
+        Err(why) => {
+            return (
+                format!("`clawvault import-env` cannot read this file ({why}): rotate this credential and remove it from the file, or fix the file and run `clawvault import-env {q}`"),
+                false,
+            )
+        }
+    };
+    match entries.iter().find(|(span, _, _)| span.contains(&at)) {
+        Some((_, _, true)) => (
+            format!("run `clawvault import-env {q}`, then delete the line"),
+            true,
+        ),
+        Some((_, name, false)) => (
+            format!("`clawvault import-env` moves only provider variables and names ending in _API_KEY, _TOKEN, _SECRET or _PASSWORD, so it leaves {name} alone: move it into the vault by hand (rename it, e.g. to {name}_SECRET, here and where it is read, so that `clawvault import-env {q}` moves it), or rotate it and delete the line"),
+            false,
+        ),
+        None => (
+            "not in a NAME=value assignment `clawvault import-env` can move: rotate this credential and delete it from the file".into(),
+            false,
+        ),
     }
 }
 
@@ -827,16 +946,22 @@ fn kind_label(kind: Kind, hit: Option<&detect::Hit>) -> String {
     }
 }
 
-/// Profiles whose exec SecretRef points at a vault entry that does not exist
-/// (age backend; a keychain vault would need the keychain and is skipped).
+/// Profiles whose exec SecretRef points at a vault entry that does not exist.
+/// Every backend answers `contains` without an unlock (age: a blob file; keychain:
+/// an item lookup; OpenBao: a metadata read); one that cannot be reached is
+/// reported as an info line and its references are left unchecked.
 fn dangling_refs(det: &Detector, vault_dir: &Path, targets: &[Target], out: &mut Vec<Finding>) {
     let Ok(vault) = crate::vault::Vault::open(vault_dir) else {
         return;
     };
-    if vault.manifest().backend != crate::vault::BackendConfig::Age {
-        return;
-    }
-    let Ok(backend) = vault.backend() else { return };
+    // (file, its bytes, profile, vault id): collected first, so a vault whose
+    // profiles hold no reference never touches its backend.
+    let mut refs: Vec<(
+        &Path,
+        std::rc::Rc<Vec<u8>>,
+        String,
+        crate::backend::EntryName,
+    )> = Vec::new();
     for t in targets
         .iter()
         .filter(|t| t.category == Category::AuthProfiles && t.size <= STRUCT_MAX)
@@ -847,26 +972,102 @@ fn dangling_refs(det: &Detector, vault_dir: &Path, targets: &[Target], out: &mut
         let Some(st) = checks::structure(det, t.category, &bytes) else {
             continue;
         };
-        for (profile, provider, id) in &st.refs {
+        let bytes = std::rc::Rc::new(bytes);
+        for (profile, provider, id) in st.refs {
             if provider != "clawvault" {
                 continue;
             }
-            let Ok(name) = crate::backend::EntryName::new(id) else {
-                continue;
-            };
-            if matches!(backend.contains(&name), Ok(false)) {
-                let line = checks::line_of(&bytes, &serde_json::to_vec(id).unwrap_or_default());
-                out.push(Finding::new(
+            if let Ok(name) = crate::backend::EntryName::new(&id) {
+                refs.push((&t.path, bytes.clone(), profile, name));
+            }
+        }
+    }
+    if refs.is_empty() {
+        return;
+    }
+    let kind = vault.manifest().backend.kind();
+    let unchecked = |e: String, out: &mut Vec<Finding>| {
+        out.push(Finding::new(
+            "vault.refs-unchecked".into(),
+            Severity::Info,
+            format!("the {kind} backend could not be reached ({e}); {} profile reference(s) to the vault were not checked", refs.len()),
+            vault_dir,
+            None,
+            format!("run doctor again where the {kind} backend is reachable to check that every keyRef/tokenRef points at a stored secret"),
+        ));
+    };
+    let backend = match vault.backend() {
+        Ok(b) => b,
+        Err(e) => return unchecked(e.to_string(), out),
+    };
+    let mut found = Vec::new();
+    for (path, bytes, profile, name) in &refs {
+        match backend.contains(name) {
+            Ok(true) => {}
+            Ok(false) => {
+                let id = name.as_str();
+                let line = checks::line_of(bytes, &serde_json::to_vec(id).unwrap_or_default());
+                found.push(Finding::new(
                     "vault.dangling-ref".into(),
                     Severity::Error,
                     format!("profile {profile} references vault entry {id}, which the vault does not hold: OpenClaw will fail to resolve it"),
-                    &t.path,
+                    path,
                     (line > 0).then_some(line),
                     format!("store it again with `clawvault migrate` or `clawvault models auth paste-api-key`, or remove profile {profile}"),
                 ));
             }
+            Err(e) => return unchecked(e.to_string(), out),
         }
     }
+    out.extend(found);
+}
+
+/// Passphrase files that `openclaw register` recorded in openclaw.json for the
+/// resolver (`secrets.providers.*.args`: `--passphrase-file F`).
+fn registered_passphrase_files(targets: &[Target]) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for t in targets.iter().filter(|t| {
+        t.category == Category::Config
+            && t.size <= STRUCT_MAX
+            && t.path.file_name().is_some_and(|n| n == "openclaw.json")
+    }) {
+        let Ok(bytes) = std::fs::read(&t.path) else {
+            continue;
+        };
+        let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+            continue;
+        };
+        let Some(providers) = v
+            .pointer("/secrets/providers")
+            .and_then(serde_json::Value::as_object)
+        else {
+            continue;
+        };
+        for p in providers.values() {
+            let Some(args) = p.get("args").and_then(serde_json::Value::as_array) else {
+                continue;
+            };
+            let args: Vec<&str> = args.iter().filter_map(serde_json::Value::as_str).collect();
+            for (i, a) in args.iter().enumerate() {
+                let f = if *a == "--passphrase-file" {
+                    args.get(i + 1).copied()
+                } else {
+                    a.strip_prefix("--passphrase-file=")
+                };
+                if let Some(f) = f.filter(|f| !f.is_empty()) {
+                    let f = PathBuf::from(f);
+                    let f = match (f.is_relative(), t.path.parent()) {
+                        (true, Some(dir)) => dir.join(f),
+                        _ => f,
+                    };
+                    if !files.contains(&f) {
+                        files.push(f);
+                    }
+                }
+            }
+        }
+    }
+    files
 }
 
 #[derive(Debug, Serialize, Deserialize)]

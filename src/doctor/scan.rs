@@ -255,6 +255,7 @@ fn scan_segment(
     path: &Path,
     seg_start: u64,
     seg_end: Option<u64>,
+    packed: bool,
     progress: &Progress,
 ) -> io::Result<SegOut> {
     let mut f = std::fs::OpenOptions::new()
@@ -290,7 +291,11 @@ fn scan_segment(
             last = true;
         }
         local.clear();
-        det.scan(&buf[..len], from, to, &mut local);
+        if packed {
+            det.scan_packed(&buf[..len], from, to, &mut local);
+        } else {
+            det.scan(&buf[..len], from, to, &mut local);
+        }
         let mut counted = from;
         for h in local.drain(..) {
             let at = h.start.max(from).min(to);
@@ -384,7 +389,9 @@ pub fn scan_targets(
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(job) = jobs.get(i) else { break };
-                let r = scan_segment(det, &targets[job.target].path, job.start, job.end, progress);
+                let t = &targets[job.target];
+                let packed = t.category == Category::Sqlite;
+                let r = scan_segment(det, &t.path, job.start, job.end, packed, progress);
                 let mut slot = seg_results[job.target]
                     .lock()
                     .unwrap_or_else(|e| e.into_inner());
