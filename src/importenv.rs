@@ -168,14 +168,24 @@ fn import_one(
             }
         }
         if conflict.is_none() && backend.contains(&name)? {
-            let same = backend
-                .get(&name)?
-                .map(|v| v.expose_secret() == e.value.as_bytes())
-                .unwrap_or(false);
-            if !same {
-                conflict = Some(format!(
-                    "the vault already holds a different value for {name}"
-                ));
+            match backend.get(&name) {
+                Ok(v) => {
+                    let same = v
+                        .map(|v| v.expose_secret() == e.value.as_bytes())
+                        .unwrap_or(false);
+                    if !same {
+                        conflict = Some(format!(
+                            "the vault already holds a different value for {name}"
+                        ));
+                    }
+                }
+                // A dry run on a locked vault still shows its plan.
+                Err(crate::backend::BackendError::Locked) if opts.dry_run => {
+                    conflict = Some(format!(
+                        "the vault already holds {name}; unlock it to compare the values"
+                    ));
+                }
+                Err(err) => return Err(err.into()),
             }
         }
         if let Some(why) = conflict {

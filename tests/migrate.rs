@@ -311,3 +311,41 @@ fn a_shadowed_legacy_single_agent_file_moves_under_its_own_namespace() {
         );
     }
 }
+
+#[test]
+fn import_env_dry_run_plans_on_a_locked_vault() {
+    let h = Home::new();
+    h.init_age();
+    h.paste("paste-api-key", "openai", None, K2);
+    let env = h.tmp.path().join("app.env");
+    let text =
+        format!("OPENAI_API_KEY={K2}x\nGROQ_API_KEY=gsk_DRYRUN0123456789abcdef\nPORT=8080\n");
+    std::fs::write(&env, &text).unwrap();
+    // No passphrase source at all: the dry run still shows its plan.
+    let out = h
+        .cmd()
+        .args(["import-env", "--dry-run", "--json"])
+        .arg(&env)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() || out.status.code() == Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        report.contains("GROQ_API_KEY") && report.contains("would-move"),
+        "{report}"
+    );
+    assert!(report.contains("unlock it to compare"), "{report}");
+    assert!(
+        !report.contains("gsk_DRYRUN") && !report.contains(K2),
+        "{report}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&env).unwrap(),
+        text,
+        "a dry run writes nothing"
+    );
+}

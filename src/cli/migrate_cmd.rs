@@ -130,7 +130,21 @@ pub fn import_env(ctx: &Ctx, a: ImportEnvArgs) -> Result<ExitCode> {
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let v = ctx.unlocked_vault()?;
+    let v = if a.dry_run {
+        // A dry run never needs the passphrase: it uses what unlocks unattended and
+        // otherwise plans without comparing values already in the vault.
+        let mut v = ctx.open_vault()?;
+        if v.reads_need_identity() {
+            let _ = clawvault::unlock::unlock(
+                &mut v,
+                &ctx.unlock_options(),
+                &mut clawvault::unlock::NoPrompt,
+            );
+        }
+        v
+    } else {
+        ctx.unlocked_vault()?
+    };
     let r = importenv::import(
         &v,
         &agent,
