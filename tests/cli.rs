@@ -646,3 +646,38 @@ fn which(bin: &str) -> Option<std::path::PathBuf> {
             .find(|p| p.is_file())
     })
 }
+
+/// `resolve` with only `--vault` (no state dir, no HOME, OpenClaw's bare env).
+#[test]
+fn resolve_needs_only_the_vault_under_a_bare_environment() {
+    let h = Home::new();
+    let pw = h.init_age();
+    h.paste(
+        "paste-api-key",
+        "openai",
+        None,
+        "sk-proj-BARE-ENV-0123456789",
+    );
+    let bin = assert_cmd::cargo::cargo_bin("clawvault");
+    let out = assert_cmd::Command::new(&bin)
+        .env_clear()
+        .current_dir(bin.parent().unwrap())
+        .arg("resolve")
+        .arg("--vault")
+        .arg(h.vault())
+        .arg("--passphrase-file")
+        .arg(&pw)
+        .write_stdin(r#"{"protocolVersion":1,"ids":["main/openai:default"]}"#)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["values"]["main/openai:default"],
+        "sk-proj-BARE-ENV-0123456789"
+    );
+}

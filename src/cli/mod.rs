@@ -112,9 +112,24 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    fn new(global: Global) -> Result<Ctx> {
+    /// `vault_only`: the command reads only the vault (`resolve`), so an explicit
+    /// `--vault` is enough even with no HOME to find the state directory by.
+    fn new(global: Global, vault_only: bool) -> Result<Ctx> {
         unlock::validate_credential_name(&global.credential).map_err(Error::Usage)?;
-        let state = StateDir::resolve(global.state_dir.as_deref()).ok_or_else(|| {
+        let from_vault = || {
+            global
+                .vault
+                .as_ref()
+                .filter(|_| vault_only)
+                .map(|v| StateDir {
+                    // The default layout keeps the vault at <state>/vault.
+                    path: v.parent().map(PathBuf::from).unwrap_or_else(|| v.clone()),
+                    source: StateDirSource::Flag,
+                })
+        };
+        let state = StateDir::resolve(global.state_dir.as_deref())
+            .or_else(from_vault)
+            .ok_or_else(|| {
             Error::Usage(
                 "cannot find the OpenClaw state directory: HOME is not set; pass --state-dir DIR or set OPENCLAW_STATE_DIR".into(),
             )
@@ -176,7 +191,7 @@ impl Ctx {
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
-    let ctx = Ctx::new(cli.global)?;
+    let ctx = Ctx::new(cli.global, matches!(cli.command, Command::Resolve))?;
     match cli.command {
         Command::Init(a) => vault_cmd::init(&ctx, a),
         Command::Passwd(a) => vault_cmd::passwd(&ctx, a),
