@@ -429,6 +429,10 @@ impl ProfileDoc {
         if let Some(Value::Object(last)) = self.root.get_mut("lastGood") {
             last.retain(|_, v| v.as_str() != Some(id));
         }
+        // A stale cooldown must not follow a profile later recreated under this id.
+        if let Some(Value::Object(stats)) = self.root.get_mut("usageStats") {
+            stats.shift_remove(id);
+        }
         removed.as_object().cloned()
     }
 

@@ -454,6 +454,8 @@ fn logout_never_leaves_an_empty_order_list_behind() {
         .success();
     let mut doc = h.read_profiles();
     doc["lastGood"] = json!({"anthropic": "anthropic:work"});
+    doc["usageStats"] =
+        json!({"anthropic:work": {"errorCount": 2}, "anthropic:home": {"errorCount": 1}});
     std::fs::write(h.profiles(), serde_json::to_vec_pretty(&doc).unwrap()).unwrap();
     h.cmd()
         .args(["models", "auth", "logout", "anthropic:work", "--yes"])
@@ -462,5 +464,10 @@ fn logout_never_leaves_an_empty_order_list_behind() {
     let doc = h.read_profiles();
     assert!(doc["order"].get("anthropic").is_none(), "{doc}");
     assert!(doc["lastGood"].get("anthropic").is_none(), "{doc}");
+    assert!(doc["usageStats"].get("anthropic:work").is_none(), "{doc}");
+    assert_eq!(
+        doc["usageStats"]["anthropic:home"]["errorCount"], 1,
+        "{doc}"
+    );
     assert!(doc["profiles"].get("anthropic:home").is_some());
 }
