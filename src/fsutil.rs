@@ -542,7 +542,10 @@ mod tests {
     fn old_lock_of_a_live_process_is_waited_for_then_named() {
         let d = tempfile::tempdir().unwrap();
         let target = d.path().join("auth-profiles.json");
-        let mut holder = std::process::Command::new("sleep").arg("30").spawn().unwrap();
+        let mut holder = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
         let old = now_ms() - 40_000;
         let lock = FileLock::lock_path(&target);
         let content = format!("{{\"pid\":{},\"createdAt\":{old}}}", holder.id());
