@@ -11,6 +11,7 @@ use crate::secret::SecretBytes;
 pub mod age;
 pub mod conformance;
 pub mod keychain;
+pub mod keychain_item;
 pub mod openbao;
 
 /// The name of one secret in a vault: `<agent>/<profileId>` for profile material,

@@ -359,70 +359,28 @@ pub fn token_keychain_service(vault_id: &str) -> String {
     format!("clawvault-openbao-token:{vault_id}")
 }
 
-fn token_keychain_entry(service: &str) -> std::result::Result<keyring_core::Entry, String> {
-    let (store, name) = super::keychain::platform_store().map_err(|e| {
-        format!("the OpenBao token is kept in the OS keychain, which is not reachable: {e}")
-    })?;
-    store.build(service, TOKEN_ACCOUNT, None).map_err(|e| {
-        format!(
-            "{name}: cannot open the item {service}: {}",
-            keyring_error(&e)
-        )
-    })
-}
-
-/// A keyring error without its payload (`BadEncoding` carries the secret bytes).
-fn keyring_error(e: &keyring_core::Error) -> String {
-    match e {
-        keyring_core::Error::BadEncoding(_) => "the item is not text".into(),
-        keyring_core::Error::NoEntry => "no such item".into(),
-        keyring_core::Error::NoStorageAccess(inner) => {
-            format!("access refused ({inner}): the keyring collection is locked")
-        }
-        keyring_core::Error::PlatformFailure(inner) => format!("{inner}"),
-        _ => "the keychain failed".into(),
-    }
-}
-
 /// Read the token `init --token-keychain` stored.
 pub fn keychain_token_get(service: &str) -> std::result::Result<SecretString, String> {
-    let e = token_keychain_entry(service)?;
-    match e.get_secret() {
-        Ok(v) => {
-            let v = Zeroizing::new(v);
-            let s = std::str::from_utf8(&v)
-                .map_err(|_| format!("the keychain item {service} is not text"))?;
-            Ok(SecretString::from(s.trim().to_string()))
-        }
-        Err(keyring_core::Error::NoEntry) => Err(format!(
-            "the OS keychain has no OpenBao token for this vault (item {service}); it was removed, or this is another user's session"
+    use super::keychain_item::{self, Lookup};
+    let why = |e: String| format!("the OpenBao token is kept in the OS keychain: {e}");
+    match keychain_item::get(service, TOKEN_ACCOUNT).map_err(why)? {
+        Lookup::Found(t) => Ok(SecretString::from(t.expose_secret().trim().to_string())),
+        Lookup::Absent { store } => Err(format!(
+            "{store} has no OpenBao token for this vault (item {service}); it was removed, or this is another user's session"
         )),
-        Err(e) => Err(format!("the keychain item {service}: {}", keyring_error(&e))),
     }
 }
 
 /// Store the token (`init --token-keychain`).
 pub fn keychain_token_set(service: &str, token: &SecretString) -> std::result::Result<(), String> {
-    token_keychain_entry(service)?
-        .set_secret(token.expose_secret().as_bytes())
-        .map_err(|e| {
-            format!(
-                "cannot store the OpenBao token in the keychain item {service}: {}",
-                keyring_error(&e)
-            )
-        })
+    super::keychain_item::store(service, TOKEN_ACCOUNT, token)
+        .map(|_| ())
+        .map_err(|e| format!("cannot store the OpenBao token in the OS keychain: {e}"))
 }
 
 /// Remove the token item; `Ok(false)` when there was none.
 pub fn keychain_token_delete(service: &str) -> std::result::Result<bool, String> {
-    match token_keychain_entry(service)?.delete_credential() {
-        Ok(()) => Ok(true),
-        Err(keyring_core::Error::NoEntry) => Ok(false),
-        Err(e) => Err(format!(
-            "the keychain item {service}: {}",
-            keyring_error(&e)
-        )),
-    }
+    super::keychain_item::forget(service, TOKEN_ACCOUNT)
 }
 
 /// The `init` options for the OpenBao backend; `#[command(flatten)]` them.
