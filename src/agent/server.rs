@@ -15,7 +15,7 @@ use tokio::net::unix::OwnedReadHalf;
 use tokio::net::{UnixListener, UnixStream};
 use zeroize::Zeroizing;
 
-use super::locked::{self, LockedBuf};
+use super::locked::LockedBuf;
 use super::paths::{self, AgentPaths};
 use super::{codes, MAX_REQUEST_LINE, PROTOCOL_VERSION};
 use crate::backend::age::AgeBackend;
@@ -174,7 +174,7 @@ pub fn sd_notify(state: &str) {
 pub fn run(cfg: Config) -> Result<(), String> {
     // The caller unlocked the vault on this thread: overwrite what that left in
     // dead stack frames (the raw key, copied by value in X25519 and parsing).
-    locked::scrub_stack();
+    crate::secret::scrub_stack();
     let vault = Vault::open(&cfg.vault_dir).map_err(|e| e.to_string())?;
     let p = paths::for_bind(&cfg.vault_dir, vault.id());
     let _pid = match cfg.pid_lock {
@@ -619,7 +619,7 @@ async fn unlock(sh: &Arc<Shared>, pass: SecretString) -> Zeroizing<Vec<u8>> {
     let dir = sh.vault_dir.clone();
     // Unwrapping copies the raw key through stack frames: scrub them afterwards.
     let got = tokio::task::spawn_blocking(move || {
-        locked::with_scrubbed_stack(move || -> Result<SecretString, VaultError> {
+        crate::secret::with_scrubbed_stack(move || -> Result<SecretString, VaultError> {
             let mut v = Vault::open(&dir)?;
             v.unlock_with_passphrase(&pass)?;
             v.identity_string()
@@ -680,7 +680,7 @@ async fn resolve(sh: &Arc<Shared>, ids: Vec<String>) -> Zeroizing<Vec<u8>> {
         // thread's dead frames are scrubbed afterwards: x25519-dalek and age copy the
         // raw key by value through the stack, where `Zeroize` cannot reach it.
         Box::new(move || {
-            locked::with_scrubbed_stack(move || {
+            crate::secret::with_scrubbed_stack(move || {
                 let id = buf.as_str().parse::<age::x25519::Identity>().map_err(|_| {
                     resolve::BatchError(crate::backend::BackendError::Other(
                         "the held identity is not valid".into(),

@@ -205,7 +205,7 @@ impl Backend for AgeBackend {
                 .chunks(chunk)
                 .map(|c| {
                     s.spawn(move || {
-                        crate::agent::locked::with_scrubbed_stack(|| {
+                        crate::secret::with_scrubbed_stack(|| {
                             c.iter().map(|n| self.get(n)).collect::<Vec<_>>()
                         })
                     })
