@@ -87,7 +87,7 @@ fn vault_secrets(v: &Vault, opts: &unlock::UnlockOptions) -> Vec<SecretBytes> {
     if names.is_empty() {
         return vec![];
     }
-    let agent = super::migrate_cmd::fetch_from_agent(v, &names, "doctor");
+    let agent = super::fetch_from_agent(v, &names, "doctor");
     let fetched = if let Ok(f) = agent {
         f
     } else {

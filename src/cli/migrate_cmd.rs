@@ -1,16 +1,14 @@
 //! `migrate`, `import-env`, `exec`.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use zeroize::Zeroizing;
 
 use clawvault::importenv;
 use clawvault::migrate::{self, Report};
 use clawvault::profiles::ProfileDoc;
-use clawvault::unlock::{self, names, Attempt};
+use clawvault::unlock;
 use clawvault::{Error, Result};
 
 use super::Ctx;
@@ -169,7 +167,7 @@ pub fn exec(ctx: &Ctx, a: ExecArgs) -> Result<ExitCode> {
     let plan = importenv::exec_plan(&v, &doc)?;
     let names = importenv::plan_entries(&plan);
     // Like `resolve`: the agent first, so a daemon's `exec` needs no passphrase.
-    let fetched = match fetch_from_agent(&v, &names, "exec") {
+    let fetched = match super::fetch_from_agent(&v, &names, "exec") {
         Ok(f) => f,
         Err(agent_attempt) => {
             if v.reads_need_identity() && !names.is_empty() {
@@ -208,51 +206,4 @@ pub fn exec(ctx: &Ctx, a: ExecArgs) -> Result<ExitCode> {
         (None, Some(sig)) => ExitCode::from(128u8.wrapping_add(sig as u8)),
         _ => ExitCode::from(1),
     })
-}
-
-/// The entries from a running, unlocked agent. `Err(None)` when the agent is not
-/// asked (the vault needs no identity, or nothing is needed), `Err(Some(why))`
-/// when it could not serve them (not running, locked...): the caller unlocks
-/// locally. `who` labels the stderr note ("exec", "doctor").
-pub(super) fn fetch_from_agent(
-    v: &clawvault::vault::Vault,
-    names: &[clawvault::backend::EntryName],
-    who: &str,
-) -> std::result::Result<HashMap<String, Zeroizing<String>>, Option<Attempt>> {
-    if !v.reads_need_identity() || names.is_empty() {
-        return Err(None);
-    }
-    let failed = |outcome: String| {
-        Some(Attempt {
-            source: names::AGENT.into(),
-            outcome,
-        })
-    };
-    let mut client = clawvault::agent::client::Client::connect(v.dir(), v.id())
-        .map_err(|why| failed(why.to_string()))?;
-    let ids: Vec<String> = names.iter().map(|n| n.as_str().to_string()).collect();
-    let body = client.resolve(&ids).map_err(|e| {
-        if e.is_locked() {
-            failed(format!("running at {} but locked", client.socket.display()))
-        } else {
-            failed(e.to_string())
-        }
-    })?;
-    #[derive(serde::Deserialize)]
-    struct Resp {
-        #[serde(default)]
-        values: HashMap<String, String>,
-    }
-    let resp: Resp = serde_json::from_slice(&body)
-        .map_err(|e| failed(format!("unreadable reply from the agent: {e}")))?;
-    eprintln!(
-        "clawvault: {who}: {} entries served by the agent at {}",
-        ids.len(),
-        client.socket.display()
-    );
-    Ok(resp
-        .values
-        .into_iter()
-        .map(|(k, val)| (k, Zeroizing::new(val)))
-        .collect())
 }

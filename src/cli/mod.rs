@@ -1,15 +1,17 @@
 //! The command line. Parses arguments, builds a [`Ctx`], dispatches. Errors are
 //! printed in exactly one place, `main.rs`.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
 use clawvault::paths::{AgentTarget, StateDir, StateDirSource};
-use clawvault::unlock::{self, UnlockOptions};
+use clawvault::unlock::{self, names, Attempt, UnlockOptions};
 use clawvault::vault::Vault;
 use clawvault::{Error, Result};
+use zeroize::Zeroizing;
 
 mod agent_cmd;
 mod doctor_cmd;
@@ -207,4 +209,51 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Agent(c) => agent_cmd::run(&ctx, c),
         Command::Doctor(a) => Ok(doctor_cmd::run(&ctx, a)),
     }
+}
+
+/// The entries from a running, unlocked agent. `Err(None)` when the agent is not
+/// asked (the vault needs no identity, or nothing is needed), `Err(Some(why))`
+/// when it could not serve them (not running, locked...): the caller unlocks
+/// locally. `who` labels the stderr note ("exec", "doctor").
+pub(super) fn fetch_from_agent(
+    v: &clawvault::vault::Vault,
+    names: &[clawvault::backend::EntryName],
+    who: &str,
+) -> std::result::Result<HashMap<String, Zeroizing<String>>, Option<Attempt>> {
+    if !v.reads_need_identity() || names.is_empty() {
+        return Err(None);
+    }
+    let failed = |outcome: String| {
+        Some(Attempt {
+            source: names::AGENT.into(),
+            outcome,
+        })
+    };
+    let mut client = clawvault::agent::client::Client::connect(v.dir(), v.id())
+        .map_err(|why| failed(why.to_string()))?;
+    let ids: Vec<String> = names.iter().map(|n| n.as_str().to_string()).collect();
+    let body = client.resolve(&ids).map_err(|e| {
+        if e.is_locked() {
+            failed(format!("running at {} but locked", client.socket.display()))
+        } else {
+            failed(e.to_string())
+        }
+    })?;
+    #[derive(serde::Deserialize)]
+    struct Resp {
+        #[serde(default)]
+        values: HashMap<String, String>,
+    }
+    let resp: Resp = serde_json::from_slice(&body)
+        .map_err(|e| failed(format!("unreadable reply from the agent: {e}")))?;
+    eprintln!(
+        "clawvault: {who}: {} entries served by the agent at {}",
+        ids.len(),
+        client.socket.display()
+    );
+    Ok(resp
+        .values
+        .into_iter()
+        .map(|(k, val)| (k, Zeroizing::new(val)))
+        .collect())
 }
