@@ -24,6 +24,16 @@ const STATE: &str = r#"{
 }
 "#;
 
+/// The planted auth-state.json's top-level keys, in their order.
+const STATE_KEYS: [&str; 6] = [
+    "futureTop",
+    "version",
+    "usageStats",
+    "order",
+    "lastGood",
+    "zzz",
+];
+
 fn state_path(h: &Home) -> PathBuf {
     h.profiles().with_file_name("auth-state.json")
 }
@@ -117,17 +127,7 @@ fn order_set_get_clear_go_to_auth_state_and_keep_everything_else() {
         st["order"],
         json!({"openai": ["openai:default"], "anthropic": ["anthropic:default", "anthropic:manual"]})
     );
-    assert_eq!(
-        top_keys(&st),
-        [
-            "futureTop",
-            "version",
-            "usageStats",
-            "order",
-            "lastGood",
-            "zzz"
-        ]
-    );
+    assert_eq!(top_keys(&st), STATE_KEYS);
     let text = std::fs::read_to_string(state_path(&h)).unwrap();
     assert!(text.contains("1.50") && text.contains("1e+400"), "{text}");
     assert!(text.contains("\"cooldownUntil\": 1736160000001"), "{text}");
@@ -153,17 +153,7 @@ fn order_set_get_clear_go_to_auth_state_and_keep_everything_else() {
     order(&h, &["clear", "--provider", "anthropic"]).success();
     let st = read_state(&h);
     assert_eq!(st["order"], json!({"openai": ["openai:default"]}));
-    assert_eq!(
-        top_keys(&st),
-        [
-            "futureTop",
-            "version",
-            "usageStats",
-            "order",
-            "lastGood",
-            "zzz"
-        ]
-    );
+    assert_eq!(top_keys(&st), STATE_KEYS);
     assert_eq!(order_json(&h, "anthropic"), Value::Null);
     assert_eq!(std::fs::read(h.profiles()).unwrap(), profiles_before);
     no_locks(&h);
@@ -220,17 +210,7 @@ fn logout_removes_the_id_from_auth_state_order_and_last_good() {
         st["usageStats"]["anthropic:manual"]["cooldownUntil"],
         json!(1736160000001i64)
     );
-    assert_eq!(
-        top_keys(&st),
-        [
-            "futureTop",
-            "version",
-            "usageStats",
-            "order",
-            "lastGood",
-            "zzz"
-        ]
-    );
+    assert_eq!(top_keys(&st), STATE_KEYS);
     assert_eq!(mode(&state_path(&h)), 0o600);
 
     // Logging out the last ordered profile drops the list (OpenClaw reads an empty

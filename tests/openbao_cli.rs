@@ -649,18 +649,20 @@ fn logout_soft_deletes_purge_destroys_and_a_loose_token_file_is_refused() {
     assert_eq!(server_value(&s, &prefix, gone, Some(1)), Err(404));
     assert_eq!(server_value(&s, &prefix, gone, Some(2)), Err(404));
     // The undeleted entry, whose profile is already gone, can be purged too.
-    let o = h
-        .cmd()
-        .args([
-            "models",
-            "auth",
-            "logout",
-            "openai:default",
-            "--purge",
-            "--yes",
-        ])
-        .output()
-        .unwrap();
+    let purge_openai = || {
+        h.cmd()
+            .args([
+                "models",
+                "auth",
+                "logout",
+                "openai:default",
+                "--purge",
+                "--yes",
+            ])
+            .output()
+            .unwrap()
+    };
+    let o = purge_openai();
     assert!(
         o.status.success(),
         "logout --purge (no profile): {}",
@@ -668,18 +670,7 @@ fn logout_soft_deletes_purge_destroys_and_a_loose_token_file_is_refused() {
     );
     assert_eq!(server_metadata(&s, &prefix, keep), None);
     // Nothing left to log out.
-    let o = h
-        .cmd()
-        .args([
-            "models",
-            "auth",
-            "logout",
-            "openai:default",
-            "--purge",
-            "--yes",
-        ])
-        .output()
-        .unwrap();
+    let o = purge_openai();
     one_line_error("logout of a missing profile", &o, &all);
 
     // The token file is checked at every use, not only at init: loosened to 0644,
