@@ -31,8 +31,12 @@ pub enum FsError {
         pid: i64,
         held_ms: u64,
     },
-    #[error("{path} is not a regular file")]
+    #[error("{path} is not a regular file; clawvault reads only regular files there (remove it or point clawvault elsewhere)")]
     NotAFile { path: PathBuf },
+    #[error("{path} is larger than {cap} bytes; clawvault does not read it whole (is it the right file?)")]
+    TooLarge { path: PathBuf, cap: u64 },
+    #[error(transparent)]
+    Untrusted(#[from] crate::trust::Untrusted),
 }
 
 impl FsError {
@@ -80,6 +84,20 @@ pub fn ensure_private_dir(dir: &Path) -> Result<()> {
                 ),
             ));
         }
+        // Never adopt a directory another user made: they could have left a link or
+        // a listener in it, and they can change it back after we chmod it.
+        if meta.uid() != crate::trust::uid() {
+            return Err(crate::trust::Untrusted {
+                path: dir.to_path_buf(),
+                reason: format!(
+                    "is owned by uid {}, not by you (uid {})",
+                    meta.uid(),
+                    crate::trust::uid()
+                ),
+                fix: "remove it (it is not yours) or point clawvault elsewhere".into(),
+            }
+            .into());
+        }
         if meta.mode() & 0o777 != 0o700 {
             fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
                 .map_err(|e| FsError::io(dir, e))?;
@@ -111,24 +129,60 @@ pub fn ensure_private_dir(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Read a regular file, refusing symlinks. `Ok(None)` when it does not exist.
-pub fn read_private(path: &Path) -> Result<Option<Vec<u8>>> {
-    if !refuse_symlink(path)? {
-        return Ok(None);
-    }
-    let mut f = OpenOptions::new()
+/// The largest file clawvault reads whole (profile documents, manifests, `.env`
+/// files, journals): far above any real one, far below what exhausts memory.
+pub const MAX_READ_BYTES: u64 = 64 << 20;
+
+/// Open `path` for reading without following a symlink and without blocking on a
+/// FIFO or device, and check that it is a regular file.
+fn open_regular(path: &Path) -> Result<(File, fs::Metadata)> {
+    let f = OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NOFOLLOW)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
         .open(path)
-        .map_err(|e| FsError::io(path, e))?;
+        .map_err(|e| match e.raw_os_error() {
+            Some(libc::ELOOP) => FsError::Symlink {
+                path: path.to_path_buf(),
+            },
+            _ => FsError::io(path, e),
+        })?;
     let meta = f.metadata().map_err(|e| FsError::io(path, e))?;
     if !meta.is_file() {
         return Err(FsError::NotAFile {
             path: path.to_path_buf(),
         });
     }
+    Ok((f, meta))
+}
+
+/// Read a regular file, refusing symlinks, FIFOs, devices and files over
+/// [`MAX_READ_BYTES`]. `Ok(None)` when it does not exist.
+pub fn read_private(path: &Path) -> Result<Option<Vec<u8>>> {
+    read_capped(path, MAX_READ_BYTES)
+}
+
+/// [`read_private`] with a size cap of the caller's choosing.
+pub fn read_capped(path: &Path, cap: u64) -> Result<Option<Vec<u8>>> {
+    if !refuse_symlink(path)? {
+        return Ok(None);
+    }
+    let (f, meta) = open_regular(path)?;
+    if meta.len() > cap {
+        return Err(FsError::TooLarge {
+            path: path.to_path_buf(),
+            cap,
+        });
+    }
     let mut buf = Vec::with_capacity(meta.len() as usize);
-    f.read_to_end(&mut buf).map_err(|e| FsError::io(path, e))?;
+    f.take(cap + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| FsError::io(path, e))?;
+    if buf.len() as u64 > cap {
+        return Err(FsError::TooLarge {
+            path: path.to_path_buf(),
+            cap,
+        });
+    }
     Ok(Some(buf))
 }
 
@@ -347,7 +401,7 @@ fn pid_alive(pid: i64) -> bool {
 
 /// A lock tagged `"owner":"clawvault"` whose flock nobody holds: its holder died.
 fn held_by_dead_clawvault(path: &Path) -> bool {
-    let Ok(bytes) = fs::read(path) else {
+    let Ok(Some(bytes)) = read_capped(path, MAX_LOCK_BYTES) else {
         return false;
     };
     let tagged = serde_json::from_slice::<serde_json::Value>(&bytes)
@@ -361,7 +415,7 @@ fn held_by_dead_clawvault(path: &Path) -> bool {
     if !tagged {
         return false;
     }
-    let Ok(f) = File::open(path) else {
+    let Ok((f, _)) = open_regular(path) else {
         return false;
     };
     let fd = std::os::fd::AsRawFd::as_raw_fd(&f);
@@ -373,23 +427,35 @@ fn held_by_dead_clawvault(path: &Path) -> bool {
     free
 }
 
-/// Parse a lock file's holder; (0, 0) when unreadable (e.g. being written right now).
+/// A lock file is a few dozen bytes; a bigger one is not a lock.
+const MAX_LOCK_BYTES: u64 = 4096;
+
+/// Parse a lock file's holder; (0, 0) when it vanished (or is being written right
+/// now). A lock that is not a small regular JSON file with `createdAt` (a planted
+/// symlink to `/dev/zero`, a FIFO, garbage) is judged by its own mtime, so it goes
+/// stale after the timeout like any other.
 fn read_lock_holder(path: &Path) -> (i64, u64) {
-    let Ok(bytes) = fs::read(path) else {
-        return (0, 0);
-    };
-    let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
-        // A lock file that is not JSON: judge its age by mtime.
-        let mtime = fs::metadata(path)
+    let by_mtime = || {
+        fs::symlink_metadata(path)
             .ok()
             .and_then(|m| m.modified().ok())
             .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
             .map(|d| d.as_millis() as u64)
-            .unwrap_or(0);
-        return (0, mtime);
+            .unwrap_or(0)
+    };
+    let bytes = match read_capped(path, MAX_LOCK_BYTES) {
+        Ok(Some(b)) => b,
+        Ok(None) => return (0, 0),
+        Err(_) => return (0, by_mtime()),
+    };
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        return (0, by_mtime());
     };
     let pid = v.get("pid").and_then(|p| p.as_i64()).unwrap_or(0);
-    let created = v.get("createdAt").and_then(|c| c.as_u64()).unwrap_or(0);
+    let created = v
+        .get("createdAt")
+        .and_then(|c| c.as_u64())
+        .unwrap_or_else(by_mtime);
     (pid, created)
 }
 

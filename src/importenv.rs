@@ -336,10 +336,94 @@ pub fn exec_plan(vault: &Vault, doc: &ProfileDoc) -> Result<Vec<(String, ExecVal
     }
     for name in backend.list()? {
         if let Some(var) = name.as_str().strip_prefix(ENV_PREFIX) {
-            out.push((var.to_string(), ExecValue::Entry(name.clone())));
+            // An entry anyone who can write the store planted must not become
+            // `BASH_ENV`, `LD_PRELOAD` or `NODE_OPTIONS` in the child.
+            if exec_may_set(var) {
+                out.push((var.to_string(), ExecValue::Entry(name.clone())));
+            }
         }
     }
     Ok(out)
+}
+
+/// Variables that change how a program, its loader, shell or runtime behaves: never
+/// set from a vault entry, whatever the entry is called.
+const NEVER_SET: &[&str] = &[
+    "PATH",
+    "HOME",
+    "SHELL",
+    "IFS",
+    "ENV",
+    "BASH_ENV",
+    "CDPATH",
+    "PS4",
+    "PROMPT_COMMAND",
+    "NODE_OPTIONS",
+    "NODE_PATH",
+    "NODE_EXTRA_CA_CERTS",
+    "RUBYOPT",
+    "RUBYLIB",
+    "JAVA_TOOL_OPTIONS",
+    "_JAVA_OPTIONS",
+    "JDK_JAVA_OPTIONS",
+    "CLASSPATH",
+    "GIT_SSH",
+    "GIT_SSH_COMMAND",
+    "GIT_EXEC_PATH",
+    "EDITOR",
+    "VISUAL",
+    "PAGER",
+    "TMPDIR",
+    "TZDIR",
+    "LOCPATH",
+    "GCONV_PATH",
+    "HOSTALIASES",
+    "RESOLV_HOST_CONF",
+    "MALLOC_CHECK_",
+    "OPENSSL_CONF",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "CURL_CA_BUNDLE",
+    "REQUESTS_CA_BUNDLE",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "NO_PROXY",
+    "XDG_RUNTIME_DIR",
+    "XDG_CONFIG_HOME",
+    "XDG_DATA_HOME",
+    "DBUS_SESSION_BUS_ADDRESS",
+];
+/// Prefixes of the same kind (loaders, interpreters, clawvault's own unlock settings).
+const NEVER_SET_PREFIX: &[&str] = &[
+    "LD_",
+    "DYLD_",
+    "PYTHON",
+    "PERL",
+    "LUA_",
+    "GCONV_",
+    "GLIBC_",
+    "MALLOC_",
+    "NPM_CONFIG_",
+    "CLAWVAULT_",
+    "BASH_FUNC_",
+    "GIT_CONFIG",
+];
+
+/// Whether `clawvault exec` may set variable `name` from a generic `env/<NAME>`
+/// entry: `^[A-Z][A-Z0-9_]*$`, named like a credential (OpenClaw's provider
+/// variables, `*_API_KEY`, `*_TOKEN`, `*_SECRET`, `*_PASSWORD`...), and never a
+/// loader, shell or runtime variable.
+pub fn exec_may_set(name: &str) -> bool {
+    let b = name.as_bytes();
+    let shape = !b.is_empty()
+        && b[0].is_ascii_uppercase()
+        && b.iter()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == b'_');
+    shape
+        && !NEVER_SET.contains(&name)
+        && !NEVER_SET_PREFIX.iter().any(|p| name.starts_with(p))
+        && (providers::provider_of(name).is_some() || providers::is_credential_name(name))
 }
 
 /// The entries an [`exec_plan`] needs, each once.

@@ -25,6 +25,7 @@ pub mod providers;
 pub mod resolve;
 pub mod secret;
 pub mod strictjson;
+pub mod trust;
 pub mod unlock;
 pub mod vault;
 

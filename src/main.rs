@@ -35,7 +35,7 @@ fn main() -> ExitCode {
     }
     let args = cli::Cli::parse();
     // OpenClaw's exec protocol: a failed batch gets exactly one line on stderr.
-    let one_line = matches!(args.command, cli::Command::Resolve);
+    let one_line = matches!(args.command, cli::Command::Resolve(_));
     match cli::run(args) {
         Ok(code) => code,
         Err(e) => {

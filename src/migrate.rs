@@ -149,11 +149,43 @@ pub struct JournalEntry {
     pub path: PathBuf,
     /// `None` when the file did not exist before migrate created it.
     pub backup: Option<PathBuf>,
+    /// Journals before 0.2 kept an unsalted SHA-256 of the original file here: with
+    /// the rewritten file on disk that was a guessing oracle for the moved value
+    /// (a short password fell to a wordlist). Read for old journals, never written.
+    #[serde(default, skip_serializing)]
     pub sha256: Option<String>,
+    /// Which file was backed up, by inode, size and mtime: enough to tell on a re-run
+    /// that the file is still the one in the backup, and derived from no content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_stamp: Option<FileStamp>,
     /// Vault entries this migration wrote.
     pub stored: Vec<String>,
     pub status: String,
     pub at: u64,
+}
+
+/// A file's identity without its content: nothing on disk may be a hash of
+/// secret-bearing bytes that a stolen disk could test guesses against.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileStamp {
+    pub dev: u64,
+    pub ino: u64,
+    pub len: u64,
+    pub mtime_ns: i128,
+}
+
+impl FileStamp {
+    pub fn of(path: &Path) -> Option<FileStamp> {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::symlink_metadata(path).ok()?;
+        Some(FileStamp {
+            dev: m.dev(),
+            ino: m.ino(),
+            len: m.len(),
+            mtime_ns: m.mtime() as i128 * 1_000_000_000 + m.mtime_nsec() as i128,
+        })
+    }
 }
 
 fn journal_path(vault: &Vault) -> PathBuf {
@@ -177,6 +209,23 @@ pub fn load_journal(vault: &Vault) -> Result<Journal> {
     }
 }
 
+/// A file about to lose its plaintext must have one name: rewriting one link of a
+/// hard-linked file leaves the secret readable through the others.
+fn refuse_hard_links(path: &Path) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.is_file() && m.nlink() > 1 => Err(Error::Other(format!(
+            "{} has {} hard links, so the plaintext would stay readable through the others; find them with `find / -xdev -samefile {}` and remove them (or `cp {} tmp && mv tmp {}` to break the link), then re-run",
+            path.display(),
+            m.nlink(),
+            path.display(),
+            path.display(),
+            path.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 pub(crate) fn save_journal(vault: &Vault, j: &Journal) -> Result<()> {
     let mut s = serde_json::to_vec_pretty(j).expect("journal serializes");
     s.push(b'\n');
@@ -192,11 +241,18 @@ pub(crate) fn begin(vault: &Vault, j: &mut Journal, path: &Path) -> Result<usize
     let abs = std::path::absolute(path).map_err(|e| fsutil::FsError::io(path, e))?;
     let path = abs.as_path();
     let current = fsutil::read_private(path)?;
-    let sha = current.as_deref().map(backup::sha256_hex);
+    refuse_hard_links(path)?;
+    let stamp = current.as_ref().and_then(|_| FileStamp::of(path));
+    let same_file = |e: &JournalEntry| match (&e.file_stamp, &e.sha256) {
+        (Some(s), _) => Some(s) == stamp.as_ref(),
+        // A journal from before 0.2: compare in memory, store nothing.
+        (None, Some(old)) => current.as_deref().map(backup::sha256_hex).as_ref() == Some(old),
+        (None, None) => current.is_none(),
+    };
     if let Some(i) = j
         .entries
         .iter()
-        .position(|e| e.path == path && e.status == "started" && e.sha256 == sha)
+        .position(|e| e.path == path && e.status == "started" && same_file(e))
     {
         return Ok(i);
     }
@@ -208,7 +264,8 @@ pub(crate) fn begin(vault: &Vault, j: &mut Journal, path: &Path) -> Result<usize
     j.entries.push(JournalEntry {
         path: path.to_path_buf(),
         backup,
-        sha256: sha,
+        sha256: None,
+        file_stamp: stamp,
         stored: vec![],
         status: "started".into(),
         at: fsutil::now_ms(),
@@ -602,7 +659,12 @@ pub fn rollback(vault: &Vault) -> Result<Report> {
                 }
                 fsutil::write_atomic(&e.path, &bytes)?;
             }
-            _ => {
+            // The backup is age-authenticated: what decrypts is what was backed up.
+            (Some(b), None) => {
+                let bytes = backup::read_backup(vault, b)?;
+                fsutil::write_atomic(&e.path, &bytes)?;
+            }
+            (None, _) => {
                 let _ = std::fs::remove_file(&e.path);
             }
         }

@@ -84,6 +84,21 @@ pub fn parse_request(bytes: &[u8]) -> Result<Request, RequestError> {
     })
 }
 
+/// A provider name from a request, safe to print: OpenClaw's alias grammar
+/// (`^[a-z][a-z0-9_-]{0,63}$`) or a placeholder, never arbitrary request bytes.
+pub fn printable_provider(p: &str) -> &str {
+    let ok = !p.is_empty()
+        && p.len() <= 64
+        && p.as_bytes()[0].is_ascii_lowercase()
+        && p.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+    if ok {
+        p
+    } else {
+        "(not a valid alias)"
+    }
+}
+
 /// Per-id error codes. OpenClaw shows `NOT_FOUND`; the others are accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]

@@ -413,6 +413,7 @@ fn keychain_vault_is_served_by_the_agent_with_no_identity() {
         "init",
         "--backend",
         "keychain",
+        "--force-weak",
         "--kdf-memory-mib",
         "1",
         "--kdf-iterations",

@@ -207,7 +207,13 @@ fn fixture(n: usize) -> Fixture {
     let pw = h.pw_file("pw", &passphrase);
     h.cmd()
         .args(["init", "--backend", "age"])
-        .args(["--kdf-memory-mib", "1", "--kdf-iterations", "1"])
+        .args([
+            "--force-weak",
+            "--kdf-memory-mib",
+            "1",
+            "--kdf-iterations",
+            "1",
+        ])
         .arg("--passphrase-file")
         .arg(&pw)
         .assert()

@@ -410,7 +410,7 @@ fn wrong_passphrase_gives_one_line_and_changes_nothing() {
         .args(["passwd", "--passphrase-file"])
         .arg(&bad)
         .arg("--new-passphrase-file")
-        .arg(h.pw_file("new", "new pass"))
+        .arg(h.pw_file("new", "a new long passphrase"))
         .assert()
         .code(1)
         .stderr(predicate::str::contains("does not unlock"));
@@ -429,6 +429,7 @@ fn passwd_rewraps_and_the_old_passphrase_stops_working() {
     h.cmd()
         .args([
             "passwd",
+            "--force-weak",
             "--kdf-memory-mib",
             "2",
             "--kdf-iterations",
@@ -556,7 +557,7 @@ fn umask_does_not_loosen_modes() {
     let bin = assert_cmd::cargo::cargo_bin("clawvault");
     let status = std::process::Command::new("sh")
         .arg("-c")
-        .arg(r#"umask 000 && "$0" init --backend age --kdf-memory-mib 1 --kdf-iterations 1 --passphrase-file "$1" && printf k | "$0" models auth paste-api-key --provider openai"#)
+        .arg(r#"umask 000 && "$0" init --backend age --force-weak --kdf-memory-mib 1 --kdf-iterations 1 --passphrase-file "$1" && printf k | "$0" models auth paste-api-key --provider openai"#)
         .arg(&bin)
         .arg(&pw)
         .env("OPENCLAW_STATE_DIR", h.state())

@@ -132,6 +132,7 @@ fn keychain_vault_end_to_end_through_the_cli() {
             "init",
             "--backend",
             "auto",
+            "--force-weak",
             "--kdf-memory-mib",
             "1",
             "--kdf-iterations",

@@ -79,6 +79,7 @@ fn scenarios() -> Vec<Scenario> {
                     "init".into(),
                     "--backend".into(),
                     "age".into(),
+                    "--force-weak".into(),
                     "--kdf-memory-mib".into(),
                     "1".into(),
                     "--kdf-iterations".into(),
@@ -156,6 +157,7 @@ fn scenarios() -> Vec<Scenario> {
             args: |h, pw| {
                 vec![
                     "passwd".into(),
+                    "--force-weak".into(),
                     "--kdf-memory-mib".into(),
                     "1".into(),
                     "--kdf-iterations".into(),

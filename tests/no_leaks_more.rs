@@ -160,7 +160,13 @@ fn the_remaining_commands_never_leak_a_known_secret_or_passphrase() {
     let pw = h.pw_file("pw", PASS);
     let pw2 = h.pw_file("pw2", NEWPASS);
     let (pws, pw2s) = (pw.to_str().unwrap(), pw2.to_str().unwrap());
-    let cheap = ["--kdf-memory-mib", "1", "--kdf-iterations", "1"];
+    let cheap = [
+        "--force-weak",
+        "--kdf-memory-mib",
+        "1",
+        "--kdf-iterations",
+        "1",
+    ];
 
     // init, paste, passwd.
     let mut a = vec!["init", "--backend", "age", "--passphrase-file", pws];

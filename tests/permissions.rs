@@ -205,7 +205,13 @@ fn every_writing_command_keeps_files_0600_and_dirs_0700_under_umask_000() {
         pw.to_str().unwrap().to_string(),
         pw2.to_str().unwrap().to_string(),
     );
-    let cheap = ["--kdf-memory-mib", "1", "--kdf-iterations", "1"];
+    let cheap = [
+        "--force-weak",
+        "--kdf-memory-mib",
+        "1",
+        "--kdf-iterations",
+        "1",
+    ];
 
     let mut a = vec!["init", "--backend", "age", "--passphrase-file", &pws];
     a.extend(cheap);

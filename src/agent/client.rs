@@ -13,6 +13,7 @@ use zeroize::Zeroizing;
 use super::paths::{candidates, AgentPaths};
 use super::{codes, PROTOCOL_VERSION};
 use crate::secret::{ExposeSecret, SecretString};
+use crate::trust;
 
 /// The largest reply the client reads (a 512-id batch of large values fits easily).
 const MAX_REPLY: u64 = 64 << 20;
@@ -106,6 +107,15 @@ impl Client {
                 }
                 Ok(_) => {}
             }
+            // Prove the place before saying anything to it: the socket's directory
+            // chain and the socket must be ours (StrictModes), and after connecting
+            // the listening process must run as our uid.
+            if let Err(e) = trust::check(&p.dir, trust::Kind::Dir)
+                .and_then(|()| trust::check(&p.socket, trust::Kind::Socket))
+            {
+                why.push(format!("refused {e}"));
+                continue;
+            }
             match Client::connect_at(p) {
                 Ok(c) => return Ok(c),
                 Err(e) => why.push(e),
@@ -125,6 +135,23 @@ impl Client {
             ),
             _ => format!("cannot connect to {}: {e}", p.socket.display()),
         })?;
+        use std::os::fd::AsRawFd;
+        match trust::peer_uid(s.as_raw_fd()) {
+            Ok(u) if u == trust::uid() => {}
+            Ok(u) => {
+                return Err(format!(
+                    "refused {}: the process listening there runs as uid {u}, not as you (uid {}); nothing was sent to it. Remove the socket if it is not yours",
+                    p.socket.display(),
+                    trust::uid()
+                ))
+            }
+            Err(e) => {
+                return Err(format!(
+                    "refused {}: cannot learn who listens there ({e}); nothing was sent to it",
+                    p.socket.display()
+                ))
+            }
+        }
         let _ = s.set_write_timeout(Some(Duration::from_secs(10)));
         let _ = s.set_read_timeout(Some(Duration::from_secs(30)));
         Ok(Client {

@@ -40,6 +40,7 @@ pub struct Config {
 /// Take the single-instance lock for the agent of the vault at `vault_dir`.
 pub fn lock_instance(vault_dir: &Path, vault_id: &str) -> Result<PidLock, String> {
     let p = paths::for_bind(vault_dir, vault_id);
+    crate::trust::check_parents(&p.dir).map_err(|e| e.to_string())?;
     fsutil::ensure_private_dir(&p.dir).map_err(|e| e.to_string())?;
     lock_pid(&p.pid)
 }

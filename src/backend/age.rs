@@ -235,7 +235,17 @@ impl Backend for AgeBackend {
                         path.display()
                     ),
                 }),
-                _ => Ok(Some(secret_bytes(plain))),
+                Some(_) => Ok(Some(secret_bytes(plain))),
+                // Every blob clawvault writes names its entry. A file without the
+                // name (a backup, another tool's age file) copied in here must not
+                // be served under whatever name it was given.
+                None => Err(BackendError::Corrupt {
+                    name: name.to_string(),
+                    reason: format!(
+                        "{} does not name the entry it belongs to (it was not written by clawvault for {name}: a copied backup or another age file?); remove it and paste the credential again",
+                        path.display()
+                    ),
+                }),
             },
             Err(e) => Err(BackendError::Corrupt {
                 name: name.to_string(),

@@ -215,14 +215,35 @@ fn read_secret_file(path: &Path, check_mode: bool) -> std::result::Result<Secret
     Ok(SecretString::from(s.to_string()))
 }
 
+/// Whether plain http to `host` stays on this machine: a literal loopback address,
+/// or `localhost` when `/etc/hosts` maps it to loopback only (so the name is never
+/// sent to DNS). `*.localhost` names are resolved through DNS by the system
+/// resolver and do not count.
 fn is_loopback_host(host: &str) -> bool {
     let h = host.trim_start_matches('[').trim_end_matches(']');
-    if h.eq_ignore_ascii_case("localhost") || h.to_ascii_lowercase().ends_with(".localhost") {
-        return true;
+    if h.eq_ignore_ascii_case("localhost") {
+        return localhost_is_local(&std::fs::read_to_string("/etc/hosts").unwrap_or_default());
     }
     h.parse::<std::net::IpAddr>()
         .map(|ip| ip.is_loopback())
         .unwrap_or(false)
+}
+
+/// `localhost` is listed in a hosts file, and only on loopback addresses.
+fn localhost_is_local(hosts: &str) -> bool {
+    let mut listed = false;
+    for line in hosts.lines() {
+        let line = line.split('#').next().unwrap_or("");
+        let mut f = line.split_whitespace();
+        let Some(addr) = f.next() else { continue };
+        if f.any(|n| n.eq_ignore_ascii_case("localhost")) {
+            match addr.parse::<std::net::IpAddr>() {
+                Ok(ip) if ip.is_loopback() => listed = true,
+                _ => return false,
+            }
+        }
+    }
+    listed
 }
 
 fn check_path_segments(what: &str, s: &str) -> std::result::Result<String, String> {
@@ -1598,6 +1619,23 @@ mod tests {
         assert!(cfg("ftp://x").validated().is_err());
         assert!(cfg("https://user:pw@bao.example").validated().is_err());
         assert!(cfg("https://bao.example/v1/secret").validated().is_err());
+    }
+
+    /// Regression (trust finding 8): `*.localhost` was treated as loopback and
+    /// resolved through DNS; plain http went wherever DNS said.
+    #[test]
+    fn localhost_subdomain_is_not_loopback() {
+        assert!(!is_loopback_host("bao.localhost"));
+        assert!(!is_loopback_host("evil.localhost."));
+        assert!(cfg("http://bao.localhost:8200").validated().is_err());
+        assert!(localhost_is_local(
+            "127.0.0.1 localhost\n::1 localhost ip6-localhost\n"
+        ));
+        assert!(!localhost_is_local("# nothing here\n"));
+        assert!(!localhost_is_local(
+            "127.0.0.1 localhost\n10.1.2.3 localhost\n"
+        ));
+        assert!(localhost_is_local("127.0.0.1\tlocalhost # comment\n"));
     }
 
     #[test]

@@ -192,6 +192,14 @@ pub fn exec(ctx: &Ctx, a: ExecArgs) -> Result<ExitCode> {
     let (cmd, args) = a.command.split_first().expect("clap requires a command");
     let mut c = std::process::Command::new(cmd);
     c.args(args);
+    // clawvault's own unlock material is not the child's: its passphrase file,
+    // its OpenBao token, its test and lock settings.
+    for (k, _) in std::env::vars_os() {
+        let name = k.to_string_lossy();
+        if name.starts_with("CLAWVAULT_") || name == "BAO_TOKEN" || name == "VAULT_TOKEN" {
+            c.env_remove(&k);
+        }
+    }
     for (k, val) in &env {
         c.env(k, val.as_str());
     }

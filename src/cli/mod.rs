@@ -79,7 +79,7 @@ pub enum Command {
     ///
     /// Asks the clawvault agent first; without one, unlocks from the keychain-remembered
     /// identity, the keyutils cache, a systemd credential, or a passphrase file/fd. Never prompts.
-    Resolve,
+    Resolve(resolve_cmd::ResolveArgs),
     /// Move plaintext credentials from OpenClaw's files into the vault
     Migrate(migrate_cmd::MigrateArgs),
     /// Move credentials out of .env files into the vault
@@ -193,13 +193,18 @@ impl Ctx {
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
-    let ctx = Ctx::new(cli.global, matches!(cli.command, Command::Resolve))?;
+    // An inherited --passphrase-fd is ours to read, never a child's to inherit
+    // (`clawvault exec` must not hand it on when the agent served the request).
+    if let Some(fd) = cli.global.passphrase_fd {
+        set_cloexec(fd);
+    }
+    let ctx = Ctx::new(cli.global, matches!(cli.command, Command::Resolve(_)))?;
     match cli.command {
         Command::Init(a) => vault_cmd::init(&ctx, a),
         Command::Passwd(a) => vault_cmd::passwd(&ctx, a),
         Command::Identity(c) => vault_cmd::identity(&ctx, c),
         Command::Models(c) => models::run(&ctx, c),
-        Command::Resolve => resolve_cmd::run(&ctx),
+        Command::Resolve(a) => resolve_cmd::run(&ctx, a),
         Command::Migrate(a) => migrate_cmd::migrate(&ctx, a),
         Command::ImportEnv(a) => migrate_cmd::import_env(&ctx, a),
         Command::Exec(a) => migrate_cmd::exec(&ctx, a),
@@ -208,6 +213,16 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Lock => unlock_cmd::lock(&ctx),
         Command::Agent(c) => agent_cmd::run(&ctx, c),
         Command::Doctor(a) => Ok(doctor_cmd::run(&ctx, a)),
+    }
+}
+
+fn set_cloexec(fd: i32) {
+    // SAFETY: F_GETFD/F_SETFD on an integer fd; a bad fd just fails.
+    unsafe {
+        let flags = libc::fcntl(fd, libc::F_GETFD);
+        if flags >= 0 {
+            libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC);
+        }
     }
 }
 

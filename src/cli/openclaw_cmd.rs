@@ -115,6 +115,10 @@ fn provider_spec(ctx: &Ctx, vault: &Vault, alias: &str) -> Result<ProviderSpec> 
         "--vault".into(),
         vault_dir.to_string_lossy().into_owned(),
     ];
+    if alias != clawvault::auth::REF_PROVIDER {
+        args.push("--alias".into());
+        args.push(alias.to_string());
+    }
     let mut pass_env: Vec<String> = Vec::new();
     if ctx.global.passphrase_fd.is_some() {
         return Err(Error::Usage(

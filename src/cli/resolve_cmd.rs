@@ -12,7 +12,15 @@ use zeroize::Zeroizing;
 
 use super::Ctx;
 
-pub fn run(ctx: &Ctx) -> Result<ExitCode> {
+#[derive(clap::Args, Debug)]
+pub struct ResolveArgs {
+    /// The provider alias OpenClaw was told to use (`secrets.providers.<alias>`);
+    /// a request naming another provider is refused
+    #[arg(long, default_value = clawvault::auth::REF_PROVIDER, value_name = "ALIAS")]
+    pub alias: String,
+}
+
+pub fn run(ctx: &Ctx, a: ResolveArgs) -> Result<ExitCode> {
     let mut input = Zeroizing::new(Vec::new());
     std::io::stdin()
         .lock()
@@ -20,6 +28,17 @@ pub fn run(ctx: &Ctx) -> Result<ExitCode> {
         .read_to_end(&mut input)
         .map_err(|e| Error::Other(format!("resolve: cannot read the request from stdin: {e}")))?;
     let req = resolve::parse_request(&input).map_err(|e| Error::Usage(format!("resolve: {e}")))?;
+    // A request meant for another provider (a misrouted or hostile config) gets
+    // nothing: only the alias this resolver was registered under is answered.
+    if let Some(p) = &req.provider {
+        if *p != a.alias {
+            return Err(Error::Usage(format!(
+                "resolve: the request is for provider {:?}, but this resolver answers only {:?}; register it under that alias (`clawvault openclaw register --alias ...`)",
+                resolve::printable_provider(p),
+                a.alias
+            )));
+        }
+    }
     let mut vault = ctx.open_vault()?;
     // (1) The agent, when its socket answers.
     let agent_attempt = if req.ids.is_empty() {

@@ -37,6 +37,33 @@ pub struct KdfArgs {
     /// Argon2id lanes
     #[arg(long, value_name = "N", default_value_t = KdfParams::DEFAULT_PARALLELISM)]
     pub kdf_parallelism: u32,
+    /// Accept Argon2id parameters below OWASP's minimum (19 MiB, 2 passes) and a
+    /// passphrase shorter than 12 characters (tests, throwaway vaults)
+    #[arg(long)]
+    pub force_weak: bool,
+}
+
+/// OWASP's minimum for Argon2id: m = 19 MiB, t = 2, p = 1.
+pub const MIN_KDF_MEMORY_MIB: u32 = 19;
+pub const MIN_KDF_ITERATIONS: u32 = 2;
+/// Shorter passphrases are refused without `--force-weak`.
+pub const MIN_PASSPHRASE_CHARS: usize = 12;
+
+/// Refuse (or, with `--force-weak`, warn about) a short new passphrase.
+fn check_passphrase_strength(pass: &SecretString, force_weak: bool) -> Result<()> {
+    let n = pass.expose_secret().chars().count();
+    if n >= MIN_PASSPHRASE_CHARS {
+        return Ok(());
+    }
+    if force_weak {
+        eprintln!(
+            "clawvault: warning: the passphrase has {n} characters (fewer than {MIN_PASSPHRASE_CHARS}): an offline guesser with a copy of vault.json will find it quickly"
+        );
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "the passphrase has {n} characters; use at least {MIN_PASSPHRASE_CHARS} (a few random words), or add --force-weak to accept it anyway"
+    )))
 }
 
 impl KdfArgs {
@@ -50,6 +77,15 @@ impl KdfArgs {
             return Err(Error::Usage(
                 "--kdf-iterations and --kdf-parallelism must be at least 1".into(),
             ));
+        }
+        if !self.force_weak
+            && (self.kdf_memory_mib < MIN_KDF_MEMORY_MIB
+                || self.kdf_iterations < MIN_KDF_ITERATIONS)
+        {
+            return Err(Error::Usage(format!(
+                "Argon2id with {} MiB and {} pass(es) is below the minimum of {MIN_KDF_MEMORY_MIB} MiB and {MIN_KDF_ITERATIONS} passes; raise --kdf-memory-mib/--kdf-iterations, or add --force-weak to accept it anyway",
+                self.kdf_memory_mib, self.kdf_iterations
+            )));
         }
         Ok(KdfParams::new_random(
             self.kdf_memory_mib * 1024,
@@ -124,6 +160,7 @@ pub fn init(ctx: &Ctx, a: InitArgs) -> Result<ExitCode> {
         ));
     }
     let pass = new_passphrase(ctx)?;
+    check_passphrase_strength(&pass, a.kdf.force_weak)?;
     let (vault, report) = match choice {
         Some(choice) => Vault::init(&dir, choice, &pass, kdf)?,
         None => {
@@ -172,7 +209,9 @@ pub fn passwd(ctx: &Ctx, a: PasswdArgs) -> Result<ExitCode> {
             ))
         })?
     };
-    vault.change_passphrase(&old, &new, a.kdf.params()?)?;
+    let kdf = a.kdf.params()?;
+    check_passphrase_strength(&new, a.kdf.force_weak)?;
+    vault.change_passphrase(&old, &new, kdf)?;
     println!(
         "changed the passphrase of the vault at {}",
         vault.dir().display()

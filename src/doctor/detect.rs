@@ -655,11 +655,13 @@ pub fn redact(v: &[u8]) -> String {
     let s = String::from_utf8_lossy(v);
     let chars: Vec<char> = s.chars().collect();
     let n = chars.len();
-    if n < 12 {
-        return "****".into();
-    }
-    let head = (n / 5).clamp(2, 6);
-    let tail = (n / 8).clamp(1, 4);
+    // Never more than 4 characters of anything under 24 characters, and nothing of
+    // anything under 16: a password's few characters are a big part of it.
+    let (head, tail) = match n {
+        0..=15 => return "****".into(),
+        16..=23 => (2, 2),
+        _ => ((n / 5).clamp(2, 6), (n / 8).clamp(1, 4)),
+    };
     let a: String = chars[..head].iter().collect();
     let b: String = chars[n - tail..].iter().collect();
     format!("{a}…{b}")
@@ -1218,6 +1220,20 @@ mod tests {
         let r = redact(b"sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123456789");
         assert!(r.starts_with("sk-ant") && r.ends_with("6789") && r.contains('…'));
         assert_eq!(redact(b"short"), "****");
+    }
+
+    /// Regression (trust finding 10): a 12-20 character password was 25-30% shown.
+    #[test]
+    fn doctor_does_not_show_parts_of_secrets() {
+        for n in 1..24usize {
+            let v: String = (0..n).map(|i| (b'a' + (i % 26) as u8) as char).collect();
+            let r = redact(v.as_bytes());
+            let shown = r.chars().filter(|c| *c != '…' && *c != '*').count();
+            assert!(shown <= 4, "{n} chars: {r}");
+            if n < 16 {
+                assert_eq!(r, "****");
+            }
+        }
     }
 
     #[test]

@@ -231,7 +231,7 @@ fn preview_lines(
         if over {
             writeln!(show, "  {n}: (a line of more than {CAP} bytes)")
         } else {
-            writeln!(show, "  {n}: {}", redact_line(det, cur))
+            writeln!(show, "  {n}: {}", whole_line_redacted(det, cur))
         }
     };
     loop {
@@ -271,6 +271,24 @@ fn preview_lines(
         emit(n, &cur, over, show)?;
     }
     Ok(())
+}
+
+/// A line a fix removes, for the preview: none of its text (a password next to a
+/// detected token, `-u admin:Hunter2pw`, is not always detected itself), only its
+/// length and the redacted form of each credential found on it.
+pub fn whole_line_redacted(det: &Detector, line: &[u8]) -> String {
+    let mut hits = Vec::new();
+    det.scan(line, 0, line.len(), &mut hits);
+    let found: Vec<&str> = hits.iter().map(|h| h.redacted.as_str()).collect();
+    format!(
+        "(whole line hidden: {} characters; holds {})",
+        String::from_utf8_lossy(line).chars().count(),
+        if found.is_empty() {
+            "a credential".to_string()
+        } else {
+            found.join(", ")
+        }
+    )
 }
 
 /// A line for display: each secret replaced by its redacted form, control

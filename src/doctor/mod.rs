@@ -169,7 +169,8 @@ pub struct Finding {
     pub path: String,
     pub line: Option<u64>,
     pub fix_hint: String,
-    /// Stable id for baselines: SHA-256 of check id, path and a hash of the secret.
+    /// Stable id for baselines: SHA-256 of check id, path, line and the message
+    /// (which holds only a redacted preview), never of the secret.
     pub fingerprint: String,
     #[serde(skip)]
     pub abs_path: PathBuf,
@@ -202,17 +203,26 @@ impl Finding {
         }
     }
 
+    /// In memory only: the same secret reported twice at one place is one finding.
+    fn dedup_key(&self) -> (String, String, Vec<u8>) {
+        let what = match &self.secret_hash {
+            Some(h) => h.to_vec(),
+            None => self.message.as_bytes().to_vec(),
+        };
+        (self.check_id.clone(), self.path.clone(), what)
+    }
+
     fn seal(&mut self) {
         let mut h = Sha256::new();
         h.update(self.check_id.as_bytes());
         h.update([0]);
         h.update(self.path.as_bytes());
         h.update([0]);
-        if let Some(s) = &self.secret_hash {
-            h.update(s);
-        } else {
-            h.update(self.message.as_bytes());
-        }
+        h.update(self.line.unwrap_or(0).to_le_bytes());
+        // Never the secret's own hash: baselines are files on disk, and an unkeyed
+        // hash of a credential there would let a thief test guesses offline. The
+        // message holds only the redacted preview.
+        h.update(self.message.as_bytes());
         self.fingerprint = hex(&h.finalize()[..16]);
     }
 }
@@ -520,7 +530,7 @@ pub fn audit(input: &AuditInput<'_>, progress: &Progress) -> Result<Report, Doct
     }
     // One finding per fingerprint (a symlinked and a real path can repeat one).
     let mut seen = HashSet::new();
-    findings.retain(|f| seen.insert(f.fingerprint.clone()));
+    findings.retain(|f| seen.insert(f.dedup_key()));
 
     let mut baselined = 0;
     if let Some(b) = &args.baseline {

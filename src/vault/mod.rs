@@ -13,6 +13,7 @@ use crate::backend::openbao::{OpenBaoBackend, OpenBaoConfig, OpenbaoArgs};
 use crate::backend::{Backend, BackendError};
 use crate::fsutil::{self, FsError};
 use crate::secret::{ExposeSecret, SecretString};
+use crate::trust;
 
 pub mod keywrap;
 
@@ -145,6 +146,7 @@ impl Vault {
                 dir: dir.to_path_buf(),
             });
         }
+        trust::check_if_exists(dir, trust::Kind::Dir).map_err(FsError::from)?;
         let vault_id = random_id();
         let (backend, report) = match choice {
             BackendChoice::Age => (
@@ -222,6 +224,7 @@ impl Vault {
                 dir: dir.to_path_buf(),
             });
         }
+        trust::check_if_exists(dir, trust::Kind::Dir).map_err(FsError::from)?;
         let vault_id = random_id();
         let unavailable = |reason: String| BackendError::Unavailable {
             store: "OpenBao".into(),
@@ -333,6 +336,23 @@ impl Vault {
     /// Open an existing vault, locked.
     pub fn open(dir: &Path) -> Result<Vault> {
         let path = Self::manifest_path(dir);
+        // StrictModes: the vault directory, the manifest and the blob and backup
+        // directories must be the user's (or root's) and writable by nobody else,
+        // all the way up; otherwise another user could have swapped the manifest for
+        // one that points at their own server or recipient.
+        if !trust::check_if_exists(dir, trust::Kind::Dir).map_err(FsError::from)? {
+            return Err(VaultError::NotInitialized {
+                dir: dir.to_path_buf(),
+            });
+        }
+        if !trust::check_if_exists(&path, trust::Kind::File).map_err(FsError::from)? {
+            return Err(VaultError::NotInitialized {
+                dir: dir.to_path_buf(),
+            });
+        }
+        for sub in ["blobs", "backups"] {
+            trust::check_if_exists(&dir.join(sub), trust::Kind::Dir).map_err(FsError::from)?;
+        }
         let bytes = fsutil::read_private(&path)?.ok_or_else(|| VaultError::NotInitialized {
             dir: dir.to_path_buf(),
         })?;

@@ -55,6 +55,7 @@ impl Home {
                 "init",
                 "--backend",
                 "age",
+                "--force-weak",
                 "--kdf-memory-mib",
                 "1",
                 "--kdf-iterations",
