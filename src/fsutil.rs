@@ -451,12 +451,12 @@ fn read_lock_holder(path: &Path) -> (i64, u64) {
     let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
         return (0, by_mtime());
     };
-    let pid = v.get("pid").and_then(|p| p.as_i64()).unwrap_or(0);
-    let created = v
-        .get("createdAt")
-        .and_then(|c| c.as_u64())
-        .unwrap_or_else(by_mtime);
-    (pid, created)
+    match v.get("createdAt").and_then(|c| c.as_u64()) {
+        Some(created) => (v.get("pid").and_then(|p| p.as_i64()).unwrap_or(0), created),
+        // Without createdAt the lock is not one OpenClaw or clawvault wrote: its pid
+        // (say 1, always alive) proves nothing, so only its age counts.
+        None => (0, by_mtime()),
+    }
 }
 
 /// Remove a stale lock, but only the one we judged stale: rename it aside first so

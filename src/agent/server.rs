@@ -40,6 +40,13 @@ pub struct Config {
 /// Take the single-instance lock for the agent of the vault at `vault_dir`.
 pub fn lock_instance(vault_dir: &Path, vault_id: &str) -> Result<PidLock, String> {
     let p = paths::for_bind(vault_dir, vault_id);
+    // The runtime directory itself (not a symlink, ours, not writable by others),
+    // then everything above it.
+    if p.dir != vault_dir {
+        if let Some(rt) = p.dir.parent() {
+            crate::trust::check(rt, crate::trust::Kind::Dir).map_err(|e| e.to_string())?;
+        }
+    }
     crate::trust::check_parents(&p.dir).map_err(|e| e.to_string())?;
     fsutil::ensure_private_dir(&p.dir).map_err(|e| e.to_string())?;
     lock_pid(&p.pid)

@@ -200,10 +200,23 @@ fn read_secret_file(path: &Path, check_mode: bool) -> std::result::Result<Secret
                     "{shown} is readable by group or others (mode {mode:03o}); run `chmod 600 {shown}`"
                 ));
             }
+            crate::trust::check(path, crate::trust::Kind::File).map_err(|e| e.to_string())?;
         }
     }
-    let bytes =
-        Zeroizing::new(std::fs::read(path).map_err(|e| format!("cannot read {shown}: {e}"))?);
+    let bytes = if check_mode {
+        Zeroizing::new(
+            crate::fsutil::read_capped(path, 64 * 1024)
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("cannot read {shown}: it does not exist"))?,
+        )
+    } else {
+        use std::io::Read;
+        let mut b = Zeroizing::new(Vec::new());
+        std::fs::File::open(path)
+            .and_then(|f| f.take(64 * 1024).read_to_end(&mut b))
+            .map_err(|e| format!("cannot read {shown}: {e}"))?;
+        b
+    };
     let s = std::str::from_utf8(&bytes).map_err(|_| format!("{shown} is not UTF-8 text"))?;
     let s = s.trim();
     if s.is_empty() {

@@ -106,6 +106,9 @@ pub fn migrate(ctx: &Ctx, a: MigrateArgs) -> Result<ExitCode> {
 
 pub fn import_env(ctx: &Ctx, a: ImportEnvArgs) -> Result<ExitCode> {
     let agent = ctx.agent(a.agent.as_deref())?;
+    // The vault is checked (StrictModes) even when there is nothing to import, so a
+    // misconfigured vault is reported now rather than on the day a .env appears.
+    drop(ctx.open_vault()?);
     let files: Vec<PathBuf> = if a.files.is_empty() {
         let mut d = vec![ctx.state.path.join(".env")];
         if let Ok(cwd) = std::env::current_dir() {

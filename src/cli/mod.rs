@@ -136,6 +136,10 @@ impl Ctx {
                 "cannot find the OpenClaw state directory: HOME is not set; pass --state-dir DIR or set OPENCLAW_STATE_DIR".into(),
             )
         })?;
+        // StrictModes on OpenClaw's state directory: clawvault reads profiles and
+        // writes references there, so another user must not be able to swap it.
+        clawvault::trust::check_if_exists(&state.path, clawvault::trust::Kind::Dir)
+            .map_err(clawvault::fsutil::FsError::from)?;
         if let StateDirSource::Legacy(name) = &state.source {
             eprintln!(
                 "clawvault: ~/.openclaw does not exist; using the legacy state directory ~/{name}"

@@ -108,13 +108,22 @@ impl std::error::Error for UnlockError {}
 /// Read a passphrase file: refuses group/world-readable files, strips one trailing
 /// newline, refuses an empty passphrase.
 pub fn read_passphrase_file(path: &Path) -> Result<SecretString, String> {
-    let f = File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    use std::os::unix::fs::OpenOptionsExt;
+    // No blocking on a FIFO planted in its place; the type is checked on the open file.
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let meta = f
         .metadata()
         .map_err(|e| format!("cannot stat {}: {e}", path.display()))?;
     if !meta.is_file() {
         return Err(format!("{} is not a regular file", path.display()));
     }
+    // Owned by us (or root, e.g. a systemd credential) and no one else can replace
+    // it or a directory above it.
+    crate::trust::check_open(path, &meta).map_err(|e| e.to_string())?;
     if mode_is_loose(meta.mode()) {
         return Err(format!(
             "{} is readable or writable by group or others (mode {:o}); run chmod 600 on it",

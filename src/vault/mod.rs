@@ -78,6 +78,8 @@ pub enum VaultError {
     WrongPassphrase { dir: PathBuf },
     #[error("the vault at {dir} is locked")]
     Locked { dir: PathBuf },
+    #[error("{path}: the recipient does not belong to the identity the passphrase unlocks, so vault.json was altered (secrets written since may be encrypted to someone else); restore vault.json from a backup and re-paste recent credentials")]
+    RecipientMismatch { path: PathBuf },
     #[error(transparent)]
     Backend(#[from] BackendError),
     #[error(transparent)]
@@ -452,6 +454,16 @@ impl Vault {
             path: Self::manifest_path(&self.dir),
             reason: "the unwrapped identity is not text".into(),
         })?;
+        // The passphrase was right (the AEAD opened): a recipient that does not
+        // match is a swapped recipient, not a wrong passphrase.
+        let parsed: std::result::Result<age::x25519::Identity, _> = s.parse();
+        if let Ok(idp) = parsed {
+            if idp.to_public().to_string() != self.manifest.recipient {
+                return Err(VaultError::RecipientMismatch {
+                    path: Self::manifest_path(&self.dir),
+                });
+            }
+        }
         self.unlock_with_identity(&SecretString::from(s.to_string()))
     }
 
