@@ -17,9 +17,13 @@ use thiserror::Error;
 
 use crate::paths::StateDir;
 
+pub mod apply;
 pub mod config;
+pub mod config_secrets;
 pub mod plan;
+pub mod residue;
 pub mod sqlite;
+pub mod surface;
 
 /// Errors from the OpenClaw integration. Never carries secret material.
 #[derive(Debug, Error)]

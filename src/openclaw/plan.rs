@@ -141,6 +141,32 @@ pub fn target(c: &Candidate, alias: &str) -> Value {
     Value::Object(m)
 }
 
+/// One `targets[]` entry for a credential in `openclaw.json`.
+pub fn config_target(c: &super::config_secrets::ConfigSecret, alias: &str) -> Value {
+    let mut m = Map::new();
+    m.insert("type".into(), c.target_type.clone().into());
+    m.insert("path".into(), c.path().into());
+    m.insert(
+        "pathSegments".into(),
+        Value::Array(c.segments.iter().map(|s| s.clone().into()).collect()),
+    );
+    m.insert("ref".into(), SecretRef::exec(alias, &c.entry).to_value());
+    Value::Object(m)
+}
+
+/// [`build`] plus the `openclaw.json` targets.
+pub fn build_all(
+    spec: &ProviderSpec,
+    cands: &[&Candidate],
+    config: &[&super::config_secrets::ConfigSecret],
+) -> Value {
+    let mut plan = build(spec, cands);
+    if let Some(t) = plan["targets"].as_array_mut() {
+        t.extend(config.iter().map(|c| config_target(c, &spec.alias)));
+    }
+    plan
+}
+
 /// The whole plan: `providerUpserts` declaring clawvault, one target per candidate.
 pub fn build(spec: &ProviderSpec, cands: &[&Candidate]) -> Value {
     let mut upserts = Map::new();
