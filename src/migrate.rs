@@ -115,7 +115,7 @@ pub struct Report {
 }
 
 impl Report {
-    pub(crate) fn add(
+    pub fn add(
         &mut self,
         path: &Path,
         id: &str,

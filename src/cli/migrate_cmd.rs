@@ -26,6 +26,14 @@ pub struct MigrateArgs {
     pub rollback: bool,
     #[arg(long)]
     pub json: bool,
+    /// The `openclaw` binary that applies the plan for openclaw.json and the SQLite
+    /// auth stores and audits the result [default: `openclaw` on PATH]
+    #[arg(long, value_name = "BIN")]
+    pub openclaw: Option<PathBuf>,
+    /// Do not run OpenClaw: store the values and write the plan, then name the
+    /// command that applies it
+    #[arg(long, conflicts_with = "openclaw")]
+    pub no_openclaw: bool,
 }
 
 #[derive(Debug, Args)]
@@ -92,7 +100,7 @@ pub fn migrate(ctx: &Ctx, a: MigrateArgs) -> Result<ExitCode> {
     } else {
         ctx.unlocked_vault()?
     };
-    let r = migrate::migrate(
+    let mut r = migrate::migrate(
         &ctx.state,
         &v,
         &migrate::Options {
@@ -100,8 +108,25 @@ pub fn migrate(ctx: &Ctx, a: MigrateArgs) -> Result<ExitCode> {
             dry_run: a.dry_run,
         },
     )?;
+    // openclaw.json and the SQLite-era stores, through OpenClaw's own apply.
+    let pass = super::migrate_openclaw::run(
+        ctx,
+        &v,
+        &super::migrate_openclaw::PassOptions {
+            openclaw: a.openclaw.as_deref(),
+            no_openclaw: a.no_openclaw,
+            agent: a.agent.as_deref(),
+            dry_run: a.dry_run,
+        },
+        &mut r,
+    );
     print_report(&r, a.json, a.dry_run);
-    Ok(ExitCode::SUCCESS)
+    pass?;
+    Ok(if r.count("left") > 0 || r.count("conflict") > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 pub fn import_env(ctx: &Ctx, a: ImportEnvArgs) -> Result<ExitCode> {

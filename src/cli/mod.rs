@@ -16,6 +16,7 @@ use zeroize::Zeroizing;
 mod agent_cmd;
 mod doctor_cmd;
 mod migrate_cmd;
+mod migrate_openclaw;
 mod models;
 mod openclaw_cmd;
 mod prompt;

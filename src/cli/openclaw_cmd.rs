@@ -98,7 +98,7 @@ fn oc_err(e: OpenClawError) -> Error {
 /// The provider declaration for this invocation: real binary path, `resolve` with
 /// absolute state and vault paths and the passphrase file, and the environment the
 /// unlock sources need.
-fn provider_spec(ctx: &Ctx, vault: &Vault, alias: &str) -> Result<ProviderSpec> {
+pub(super) fn provider_spec(ctx: &Ctx, vault: &Vault, alias: &str) -> Result<ProviderSpec> {
     config::validate_alias(alias).map_err(Error::Usage)?;
     let command = config::current_command().map_err(oc_err)?;
     config::check_command(&command).map_err(oc_err)?;
@@ -312,9 +312,9 @@ fn plan_cmd(ctx: &Ctx, a: PlanArgs) -> Result<ExitCode> {
 
 /// The unlocked vault as scrub sees it: every entry's value, and backups under
 /// `<vault>/backups/openclaw/`, age-encrypted to the vault recipient.
-struct VaultForScrub<'a> {
-    vault: &'a Vault,
-    secrets: SecretMap,
+pub(super) struct VaultForScrub<'a> {
+    pub vault: &'a Vault,
+    pub secrets: SecretMap,
 }
 
 impl ScrubVault for VaultForScrub<'_> {
@@ -337,31 +337,9 @@ impl ScrubVault for VaultForScrub<'_> {
     }
 }
 
-fn scrub(ctx: &Ctx, a: ScrubArgs) -> Result<ExitCode> {
-    config::validate_alias(&a.alias).map_err(Error::Usage)?;
-    if let Some(agent) = &a.agent {
-        clawvault::paths::validate_agent_id(agent).map_err(Error::Usage)?;
-    }
-    if let Some(holder) = sqlite::live_gateway_lock(&ctx.state) {
-        return Err(oc_err(OpenClawError::InUse {
-            what: ctx.state.path.display().to_string(),
-            holder,
-        }));
-    }
-    // The refs scrub writes must resolve: the provider has to be declared.
-    let cfg = oc::config_path(&ctx.state);
-    if let Ok(Some(bytes)) = fsutil::read_private(&cfg) {
-        if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes) {
-            if v["secrets"]["providers"][&a.alias]["source"] != "exec" {
-                return Err(Error::Usage(format!(
-                    "{} declares no exec provider {:?}; apply the plan or run `clawvault openclaw register` first - nothing was changed",
-                    cfg.display(),
-                    a.alias
-                )));
-            }
-        }
-    }
-    let vault = ctx.unlocked_vault()?;
+
+/// Every secret of the unlocked vault, for scrub's comparisons.
+pub(super) fn vault_secrets(vault: &Vault) -> Result<VaultForScrub<'_>> {
     let backend = vault.backend()?;
     let names = backend.list()?;
     let mut secrets = SecretMap::new();
@@ -373,17 +351,25 @@ fn scrub(ctx: &Ctx, a: ScrubArgs) -> Result<ExitCode> {
             );
         }
     }
-    let sv = VaultForScrub {
-        vault: &vault,
-        secrets,
-    };
+    Ok(VaultForScrub { vault, secrets })
+}
+
+/// Replace the plaintext OpenClaw left in every SQLite auth store with references
+/// (then vacuum and checkpoint); returns how many cells were replaced.
+pub(super) fn scrub_stores(
+    ctx: &Ctx,
+    sv: &VaultForScrub<'_>,
+    alias: &str,
+    agent: Option<&str>,
+    dry_run: bool,
+) -> Result<usize> {
     let mut total = 0;
-    for (kind, path) in sqlite::store_locations(&ctx.state, a.agent.as_deref()) {
-        let Some(r) = sqlite::scrub_db(kind, &path, &a.alias, &sv, a.dry_run).map_err(oc_err)?
+    for (kind, path) in sqlite::store_locations(&ctx.state, agent) {
+        let Some(r) = sqlite::scrub_db(kind, &path, alias, sv, dry_run).map_err(oc_err)?
         else {
             continue;
         };
-        let verb = if a.dry_run {
+        let verb = if dry_run {
             "would replace"
         } else {
             "replaced"
@@ -417,6 +403,36 @@ fn scrub(ctx: &Ctx, a: ScrubArgs) -> Result<ExitCode> {
         }
         total += r.replaced.len();
     }
+    Ok(total)
+}
+
+fn scrub(ctx: &Ctx, a: ScrubArgs) -> Result<ExitCode> {
+    config::validate_alias(&a.alias).map_err(Error::Usage)?;
+    if let Some(agent) = &a.agent {
+        clawvault::paths::validate_agent_id(agent).map_err(Error::Usage)?;
+    }
+    if let Some(holder) = sqlite::live_gateway_lock(&ctx.state) {
+        return Err(oc_err(OpenClawError::InUse {
+            what: ctx.state.path.display().to_string(),
+            holder,
+        }));
+    }
+    // The refs scrub writes must resolve: the provider has to be declared.
+    let cfg = oc::config_path(&ctx.state);
+    if let Ok(Some(bytes)) = fsutil::read_private(&cfg) {
+        if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes) {
+            if v["secrets"]["providers"][&a.alias]["source"] != "exec" {
+                return Err(Error::Usage(format!(
+                    "{} declares no exec provider {:?}; apply the plan or run `clawvault openclaw register` first - nothing was changed",
+                    cfg.display(),
+                    a.alias
+                )));
+            }
+        }
+    }
+    let vault = ctx.unlocked_vault()?;
+    let sv = vault_secrets(&vault)?;
+    let total = scrub_stores(ctx, &sv, &a.alias, a.agent.as_deref(), a.dry_run)?;
     // Archives OpenClaw keeps after importing JSON: report, never delete silently.
     let needles = sv.all_secrets();
     for id in ctx.state.agent_ids() {

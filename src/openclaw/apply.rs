@@ -66,13 +66,23 @@ impl OpenClawCli {
     }
 
     fn run(&self, args: &[&str]) -> Result<std::process::Output, String> {
-        self.command(args).output().map_err(|e| {
+        let t = std::time::Instant::now();
+        let out = self.command(args).output().map_err(|e| {
             format!(
                 "cannot run {} {}: {e}",
                 self.bin.display(),
                 args.join(" ")
             )
-        })
+        })?;
+        if std::env::var_os("CLAWVAULT_TRACE_OPENCLAW").is_some() {
+            eprintln!(
+                "clawvault: openclaw {} -> {} in {:.1}s",
+                args.join(" "),
+                out.status,
+                t.elapsed().as_secs_f64()
+            );
+        }
+        Ok(out)
     }
 
     /// `openclaw secrets apply --from PLAN --allow-exec`.
@@ -88,6 +98,18 @@ impl OpenClawCli {
                 out.status,
                 last_line(&out)
             ))
+        }
+    }
+
+    /// `openclaw secrets apply --from PLAN --dry-run --allow-exec`: does OpenClaw
+    /// accept every target?
+    pub fn check_plan(&self, plan: &Path) -> Result<(), String> {
+        let plan_s = plan.to_string_lossy();
+        let out = self.run(&["secrets", "apply", "--from", &plan_s, "--dry-run", "--allow-exec"])?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(last_line(&out))
         }
     }
 

@@ -74,7 +74,17 @@ fn holds(bytes: &[u8], needles: &[&[u8]]) -> usize {
         .count()
 }
 
-/// Remove each archive that holds a vault secret, after `backup` kept it encrypted.
+/// A retired auth store OpenClaw's doctor archived after importing it into SQLite:
+/// nothing reads it again, and OpenClaw's audit flags it (`LEGACY_RESIDUE`) whatever
+/// it holds.
+pub fn is_import_archive(path: &Path) -> bool {
+    path.file_name()
+        .map(|n| n.to_string_lossy().contains(".json.migrated-"))
+        .unwrap_or(false)
+}
+
+/// Remove each archive that holds a vault secret (and every import archive), after
+/// `backup` kept it encrypted.
 pub fn remove_archives(
     files: &[PathBuf],
     needles: &[&[u8]],
@@ -88,7 +98,7 @@ pub fn remove_archives(
         };
         let bytes = zeroize::Zeroizing::new(bytes);
         let count = holds(&bytes, needles);
-        if count == 0 {
+        if count == 0 && !is_import_archive(f) {
             continue;
         }
         if dry_run {

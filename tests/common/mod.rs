@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
+pub mod openclaw;
+
 pub struct Home {
     pub tmp: tempfile::TempDir,
 }
