@@ -13,6 +13,7 @@ pub mod checks;
 pub mod detect;
 pub mod fix;
 pub mod scan;
+pub mod suppress;
 
 use std::collections::{HashMap, HashSet};
 use std::io::{self, IsTerminal, Write};
