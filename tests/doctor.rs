@@ -986,6 +986,10 @@ fn dangling_vault_reference_and_loose_vault_files() {
         fs::Permissions::from_mode(0o644),
     )
     .unwrap();
+    // Exposure is judged by reachability: open the directories above it too.
+    for d in [&vdir, &h.state, h.state.parent().unwrap()] {
+        fs::set_permissions(d, fs::Permissions::from_mode(0o755)).unwrap();
+    }
     let args = args_for(&h);
     let report = doctor::audit(
         &AuditInput {

@@ -61,6 +61,13 @@ pub fn check_path(path: &Path, subject: Subject, out: &mut Vec<Finding>) {
     let dir = meta.is_dir();
     let mode = meta.mode() & 0o7777;
     let want = if dir { 0o700 } else { 0o600 };
+    // Judge by who can reach it, not by its own mode alone (issue 15): a 0644
+    // lock file inside a 0700 state dir is readable by nobody else.
+    let mode = if mode & 0o077 != 0 {
+        super::reach::effective_mode(path, mode)
+    } else {
+        mode
+    };
     if mode & 0o077 != 0 {
         let world = mode & 0o007 != 0;
         let writable = mode & 0o022 != 0;

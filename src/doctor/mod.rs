@@ -12,6 +12,7 @@
 pub mod checks;
 pub mod detect;
 pub mod fix;
+pub mod reach;
 pub mod scan;
 pub mod suppress;
 
