@@ -9,6 +9,7 @@
 //! Findings never hold a secret: only a redacted preview (first and last few
 //! characters) and a SHA-256 used inside fingerprints.
 
+pub mod caches;
 pub mod checks;
 pub mod detect;
 pub mod fix;
@@ -127,6 +128,10 @@ pub struct DoctorArgs {
     /// Scanner threads; default the number of CPUs.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Also scan OpenClaw's caches of web assets and generated code
+    /// (`<state>/cache/`, `node_modules/`), skipped by default.
+    #[arg(long)]
+    pub include_caches: bool,
 }
 
 impl Default for DoctorArgs {
@@ -144,6 +149,7 @@ impl Default for DoctorArgs {
             home: None,
             cwd: None,
             threads: None,
+            include_caches: false,
         }
     }
 }
@@ -235,6 +241,8 @@ pub struct Report {
     /// Findings `--fix` took care of.
     pub fixed: Vec<Finding>,
     pub needs_migration: Vec<MigrationItem>,
+    /// Directories not scanned, with why (OpenClaw caches unless `--include-caches`).
+    pub skipped: Vec<String>,
     #[serde(skip)]
     pub elapsed: Duration,
 }
@@ -299,6 +307,7 @@ pub fn audit(input: &AuditInput<'_>, progress: &Progress) -> Result<Report, Doct
         }
     }
     let skip: Vec<PathBuf> = vault_dir.iter().cloned().collect();
+    let mut skipped: Vec<String> = Vec::new();
     for root in &roots {
         if std::fs::symlink_metadata(root).is_err() {
             continue;
@@ -319,6 +328,16 @@ pub fn audit(input: &AuditInput<'_>, progress: &Progress) -> Result<Report, Doct
             let a = e.path().join("agent");
             if a.is_dir() {
                 check_path(&a, Subject::AgentDir, &mut findings);
+            }
+        }
+        let mut skip = skip.clone();
+        if !args.include_caches {
+            for c in caches::cache_dirs(root) {
+                skipped.push(format!(
+                    "{}: OpenClaw's cache of web assets / generated code (--include-caches to scan it)",
+                    c.display()
+                ));
+                skip.push(c);
             }
         }
         scan::walk(
@@ -549,6 +568,7 @@ pub fn audit(input: &AuditInput<'_>, progress: &Progress) -> Result<Report, Doct
         baselined,
         fixed: Vec::new(),
         needs_migration,
+        skipped,
         elapsed: started.elapsed(),
     })
 }
@@ -1331,6 +1351,12 @@ fn render_human(
         }
         for s in &o.refused {
             writeln!(out, "  refused: {s}")?;
+        }
+    }
+    if !report.skipped.is_empty() {
+        writeln!(out, "\nNOT SCANNED")?;
+        for s in &report.skipped {
+            writeln!(out, "  {}", show_path(s, home))?;
         }
     }
     if !report.needs_migration.is_empty() {
