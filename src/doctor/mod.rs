@@ -54,6 +54,8 @@ pub use fix::{FixAction, FixOutcome, FixPrompt, MigrationItem, MigrationKind};
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
+    /// `warning` in JSON, the word OpenClaw's `doctor --lint --json` uses.
+    #[serde(rename = "warning", alias = "warn")]
     Warn,
     Error,
 }
@@ -95,7 +97,8 @@ pub struct DoctorArgs {
     /// More files or directories to scan (directories recursively; .gitignore is not honoured).
     #[arg(value_name = "PATH")]
     pub paths: Vec<std::path::PathBuf>,
-    /// Print findings as JSON: {"checkId","severity","message","path","line","fixHint"}.
+    /// Print OpenClaw's `doctor --lint --json` shape: {schemaVersion, ok, checksRun,
+    /// checksSkipped, findings[{checkId, severity, message, path, line, fixHint}]}.
     #[arg(long)]
     pub json: bool,
     /// Exit 1 when a finding is at or above this severity.
@@ -175,6 +178,7 @@ pub struct Finding {
     pub severity: Severity,
     pub message: String,
     pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u64>,
     pub fix_hint: String,
     /// Stable id for baselines: SHA-256 of check id, path and a hash of the secret.
@@ -1272,12 +1276,21 @@ fn render_json(
     outcome: Option<&FixOutcome>,
     out: &mut dyn Write,
 ) -> Result<(), DoctorError> {
+    // OpenClaw's `doctor --lint --json` envelope (schemaVersion 1: schemaVersion,
+    // ok, checksRun, checksSkipped, findings[checkId, severity info|warning|error,
+    // message, path, line, column, fixHint]); the rest are our extra fields.
+    // A check here is one file's content scan; a skipped check is a directory
+    // left out (OpenClaw caches, see `skipped`).
     let v = serde_json::json!({
+        "schemaVersion": 1,
         "ok": report.findings.is_empty(),
+        "checksRun": report.files_scanned,
+        "checksSkipped": report.skipped.len(),
         "findings": report.findings,
+        "skipped": report.skipped,
         "summary": {
             "error": report.count(Severity::Error),
-            "warn": report.count(Severity::Warn),
+            "warning": report.count(Severity::Warn),
             "info": report.count(Severity::Info),
             "filesScanned": report.files_scanned,
             "bytesScanned": report.bytes_scanned,
