@@ -12,6 +12,7 @@
 pub mod caches;
 pub mod checks;
 pub mod detect;
+pub mod device_tokens;
 pub mod fix;
 pub mod reach;
 pub mod scan;
@@ -707,7 +708,7 @@ fn advice(cat: Category, path: &Path, other: Option<&StateRoot>) -> Advice {
         Category::Sqlite => Advice {
             check_id: "plaintext.sqlite",
             place: "in a SQLite store (deleted rows linger in free pages and the -wal)",
-            fix: format!("move profiles to SecretRefs (`openclaw secrets apply`), then purge old pages: sqlite3 {q} 'PRAGMA wal_checkpoint(TRUNCATE); VACUUM;'"),
+            fix: "run `clawvault openclaw plan` (moves the values into the vault) and the `openclaw secrets apply` it prints, then stop the gateway and run `clawvault openclaw scrub` (replaces leftovers, vacuums and checkpoints)".into(),
         },
         Category::Transcript => Advice {
             check_id: "plaintext.transcript",
@@ -775,6 +776,7 @@ fn file_findings(
     };
     let line_for = |h: &FileHit| t.category.has_lines().then_some(h.line);
     let mut claimed: HashSet<[u8; 32]> = HashSet::new();
+    let mut device: Option<HashSet<[u8; 32]>> = None;
     let mut any_inline = false;
     if let Some(st) = &st {
         let tight = std::fs::metadata(&t.path)
@@ -835,6 +837,26 @@ fn file_findings(
             continue;
         }
         claimed.insert(h.hit.hash);
+        if t.category == Category::Sqlite
+            && device
+                .get_or_insert_with(|| device_tokens::device_token_hashes(&t.path))
+                .contains(&h.hit.hash)
+        {
+            let mut f = Finding::new(
+                device_tokens::CHECK_ID.into(),
+                Severity::Info,
+                format!(
+                    "OpenClaw's own device auth token {} (device_auth_tokens) {}",
+                    h.hit.redacted, adv.place
+                ),
+                &t.path,
+                line_for(h),
+                device_tokens::FIX_HINT.into(),
+            );
+            f.secret_hash = Some(h.hit.hash);
+            out.push(f);
+            continue;
+        }
         let kind = h.hit.kind;
         let what = match &h.hit.name {
             Some(n) if kind != Kind::VaultSecret => format!(" assigned to {n}"),
