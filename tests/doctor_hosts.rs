@@ -371,3 +371,43 @@ fn json_matches_the_real_openclaw_doctor_lint_shape() {
     }
     assert_eq!(ours["ok"], false);
 }
+
+/// OpenClaw's own device pairing tokens cannot be moved by any command: they
+/// are information, not an error with a fix that cannot work.
+#[test]
+fn openclaw_device_auth_tokens_are_info_with_an_honest_hint() {
+    let h = host();
+    let db = h.state.join("state/openclaw.sqlite");
+    fs::create_dir_all(db.parent().unwrap()).unwrap();
+    fs::set_permissions(db.parent().unwrap(), fs::Permissions::from_mode(0o700)).unwrap();
+    let c = rusqlite::Connection::open(&db).unwrap();
+    c.execute_batch(
+        "CREATE TABLE device_auth_tokens (device_id TEXT NOT NULL, role TEXT NOT NULL, \
+         token TEXT NOT NULL, scopes_json TEXT NOT NULL, updated_at_ms INTEGER NOT NULL, \
+         PRIMARY KEY (device_id, role)) STRICT;",
+    )
+    .unwrap();
+    // A token in a shape the scanner recognises on its own (a JWT-like bearer).
+    let tok = format!(
+        "eyJ{}.eyJ{}.{}",
+        r(URLSAFE, 20),
+        r(URLSAFE, 40),
+        r(URLSAFE, 43)
+    );
+    c.execute(
+        "INSERT INTO device_auth_tokens VALUES (?1, 'operator', ?2, '[]', 1)",
+        rusqlite::params![r(HEX, 32), tok],
+    )
+    .unwrap();
+    drop(c);
+    fs::set_permissions(&db, fs::Permissions::from_mode(0o600)).unwrap();
+    let rep = audit(&h, &args(&h));
+    let at: Vec<_> = rep.findings.iter().filter(|f| f.abs_path == db).collect();
+    assert!(!at.is_empty(), "the token was not seen at all: {:#?}", rep.findings);
+    for f in at {
+        assert_eq!(f.check_id, "info.openclaw-device-token", "{f:#?}");
+        assert_eq!(f.severity, doctor::Severity::Info);
+        assert!(f.fix_hint.starts_with("none exists"), "{f:#?}");
+    }
+    assert_eq!(rep.exit_code(doctor::FailOn::Warn), 0, "{:#?}", rep.findings);
+}
