@@ -238,7 +238,7 @@ pub struct StructItem {
 pub struct StructReport {
     /// Inline secrets that belong in the vault.
     pub inline: Vec<StructItem>,
-    /// OAuth profiles: (profile id, provider, needle for its line).
+    /// OAuth token values: (profile id and field, provider, needle for the value's line).
     pub oauth: Vec<(String, String, Vec<u8>)>,
     /// Hashes of OAuth material: pattern hits with these are part of an OAuth profile.
     pub oauth_hashes: HashSet<[u8; 32]>,
@@ -304,6 +304,8 @@ pub fn structure(det: &Detector, category: Category, bytes: &[u8]) -> Option<Str
                     .unwrap_or_else(|| id.split(':').next().unwrap_or(id))
                     .to_string();
                 if ty == "oauth" || (o.contains_key("refresh") && o.contains_key("access")) {
+                    // One entry per token value, at the line where the value sits.
+                    let before = r.oauth.len();
                     for (k, val) in o {
                         if let Some(s) = val.as_str() {
                             if credential_name(k.as_bytes())
@@ -313,10 +315,19 @@ pub fn structure(det: &Detector, category: Category, bytes: &[u8]) -> Option<Str
                                 )
                             {
                                 r.oauth_hashes.insert(hash(s.as_bytes()));
+                                if s.len() >= 8 && !is_placeholder(s.as_bytes()) {
+                                    r.oauth.push((
+                                        format!("{id} `{k}`"),
+                                        provider.clone(),
+                                        serde_json::to_string(s).unwrap_or_default().into_bytes(),
+                                    ));
+                                }
                             }
                         }
                     }
-                    r.oauth.push((id.clone(), provider, needle_for(id)));
+                    if r.oauth.len() == before {
+                        r.oauth.push((id.clone(), provider, needle_for(id)));
+                    }
                     continue;
                 }
                 for field in ["key", "apiKey", "token"] {

@@ -16,9 +16,23 @@ use sha2::{Digest, Sha256};
 pub fn device_token_hashes(path: &Path) -> HashSet<[u8; 32]> {
     let mut out = HashSet::new();
     let db = main_db(path);
+    // `immutable=1`: read the file as it is, creating no -shm/-wal next to it
+    // (doctor must not change the state it audits). Tokens still only in the
+    // -wal are not seen until OpenClaw checkpoints.
+    let mut uri = String::from("file:");
+    for b in db.to_string_lossy().bytes() {
+        if b.is_ascii_alphanumeric() || b"/-_.~".contains(&b) {
+            uri.push(b as char);
+        } else {
+            uri.push_str(&format!("%{b:02X}"));
+        }
+    }
+    uri.push_str("?immutable=1");
     let Ok(c) = Connection::open_with_flags(
-        &db,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        &uri,
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI,
     ) else {
         return out;
     };

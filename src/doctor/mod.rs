@@ -787,7 +787,7 @@ fn file_findings(
             out.push(Finding::new(
                 "oauth.profile".into(),
                 if tight { Severity::Info } else { Severity::Warn },
-                format!("OAuth profile {id} ({provider}) keeps its access and refresh tokens in this file; OpenClaw rotates them itself and cannot read them through a SecretRef"),
+                format!("OAuth token {id} ({provider}) is kept in this file; OpenClaw rotates it itself and cannot read it through a SecretRef"),
                 &t.path,
                 (line > 0).then_some(line),
                 "nothing to migrate: keep this file 0600 in a 0700 directory (`clawvault doctor --fix` tightens it)".into(),
