@@ -119,8 +119,25 @@ fn chat_bot_tokens_in_urls_log_lines_and_shell_args_are_found_at_their_line() {
         "done".to_string(),
     ];
     write(&log, &lines);
+    // A transcript: an OAuth refresh token inside a tool result, a gateway token in text.
+    let tr = h.state.join("agents/main/sessions/s1.jsonl");
+    let tr_lines = vec![
+        r#"{"type":"message","text":"hello"}"#.to_string(),
+        format!(
+            r#"{{"type":"toolResult","content":"{{\"access_token\":\"{}\",\"refresh_token\":\"{}\",\"expires_in\":3599}}"}}"#,
+            r(ALNUM, 44),
+            r(ALNUM, 48)
+        ),
+        format!(
+            r#"{{"type":"message","text":"gateway token is {} (OPENCLAW_GATEWAY_TOKEN={})"}}"#,
+            r(HEX, 48),
+            r(HEX, 48)
+        ),
+    ];
+    write(&tr, &tr_lines);
     let rep = audit(&h, &args(&h));
     assert_eq!(lines_with_findings(&rep, &log), vec![2, 3, 4, 5, 6], "{:#?}", rep.findings);
+    assert_eq!(lines_with_findings(&rep, &tr), vec![2, 3], "{:#?}", rep.findings);
 }
 
 #[test]
