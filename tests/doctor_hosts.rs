@@ -136,8 +136,18 @@ fn chat_bot_tokens_in_urls_log_lines_and_shell_args_are_found_at_their_line() {
     ];
     write(&tr, &tr_lines);
     let rep = audit(&h, &args(&h));
-    assert_eq!(lines_with_findings(&rep, &log), vec![2, 3, 4, 5, 6], "{:#?}", rep.findings);
-    assert_eq!(lines_with_findings(&rep, &tr), vec![2, 3], "{:#?}", rep.findings);
+    assert_eq!(
+        lines_with_findings(&rep, &log),
+        vec![2, 3, 4, 5, 6],
+        "{:#?}",
+        rep.findings
+    );
+    assert_eq!(
+        lines_with_findings(&rep, &tr),
+        vec![2, 3],
+        "{:#?}",
+        rep.findings
+    );
 }
 
 #[test]
@@ -171,11 +181,7 @@ fn placeholders_markers_env_names_and_doc_examples_are_not_flagged() {
         ],
     );
     let rep = audit(&h, &args(&h));
-    let secret_findings: Vec<_> = rep
-        .findings
-        .iter()
-        .filter(|f| f.line.is_some())
-        .collect();
+    let secret_findings: Vec<_> = rep.findings.iter().filter(|f| f.line.is_some()).collect();
     assert!(secret_findings.is_empty(), "{secret_findings:#?}");
 }
 
@@ -187,12 +193,21 @@ fn openclaw_caches_are_skipped_and_named_unless_include_caches() {
         .join("cache/control-ui-assets/v1/assets/index-abc.js");
     write(
         &js,
-        &[format!("const e={{apiKey:\"{}\",sessionKey:n}};", r(ALNUM, 40))],
+        &[format!(
+            "const e={{apiKey:\"{}\",sessionKey:n}};",
+            r(ALNUM, 40)
+        )],
     );
     let rep = audit(&h, &args(&h));
-    assert!(rep.findings.iter().all(|f| f.abs_path != js), "{:#?}", rep.findings);
     assert!(
-        rep.skipped.iter().any(|s| s.contains("cache") && s.contains("--include-caches")),
+        rep.findings.iter().all(|f| f.abs_path != js),
+        "{:#?}",
+        rep.findings
+    );
+    assert!(
+        rep.skipped
+            .iter()
+            .any(|s| s.contains("cache") && s.contains("--include-caches")),
         "{:?}",
         rep.skipped
     );
@@ -214,7 +229,9 @@ fn world_readable_files_inside_a_private_state_dir_are_not_exposed() {
     }
     let rep = audit(&h, &args(&h));
     assert!(
-        rep.findings.iter().all(|f| !f.check_id.ends_with("loose-permissions")),
+        rep.findings
+            .iter()
+            .all(|f| !f.check_id.ends_with("loose-permissions")),
         "{:#?}",
         rep.findings
     );
@@ -260,12 +277,18 @@ fn doctor_does_not_show_parts_of_secrets() {
     // The 14-character password: not even 5 characters of it.
     for w in pw.as_bytes().windows(5) {
         let w = std::str::from_utf8(w).unwrap();
-        assert!(!text.contains(w), "output shows {w:?} of the password:\n{text}");
+        assert!(
+            !text.contains(w),
+            "output shows {w:?} of the password:\n{text}"
+        );
     }
     // The 40-character token: at most its usual preview (6 + 4 characters).
     for w in tok.as_bytes().windows(7) {
         let w = std::str::from_utf8(w).unwrap();
-        assert!(!text.contains(w), "output shows {w:?} of the token:\n{text}");
+        assert!(
+            !text.contains(w),
+            "output shows {w:?} of the token:\n{text}"
+        );
     }
     assert!(text.contains("(line redacted"), "{text}");
 }
@@ -277,7 +300,10 @@ fn real_openclaw() -> Option<(PathBuf, PathBuf)> {
             .map(PathBuf::from)
     };
     let pairs = [
-        (env("CLAWVAULT_OPENCLAW_BIN"), env("CLAWVAULT_OPENCLAW_NODE_DIR")),
+        (
+            env("CLAWVAULT_OPENCLAW_BIN"),
+            env("CLAWVAULT_OPENCLAW_NODE_DIR"),
+        ),
         (
             Some(PathBuf::from(
                 "/opt/clawvault-ci/openclaw/openclaw-2026.9.6/node_modules/.bin/openclaw",
@@ -295,9 +321,13 @@ fn real_openclaw() -> Option<(PathBuf, PathBuf)> {
         }
     }
     if std::env::var("CLAWVAULT_REQUIRE_OPENCLAW").as_deref() == Ok("1") {
-        panic!("OpenClaw not found and CLAWVAULT_REQUIRE_OPENCLAW=1; run scripts/install-openclaw.sh");
+        panic!(
+            "OpenClaw not found and CLAWVAULT_REQUIRE_OPENCLAW=1; run scripts/install-openclaw.sh"
+        );
     }
-    eprintln!("\n*** SKIPPED: the real OpenClaw is not installed (run scripts/install-openclaw.sh) ***\n");
+    eprintln!(
+        "\n*** SKIPPED: the real OpenClaw is not installed (run scripts/install-openclaw.sh) ***\n"
+    );
     None
 }
 
@@ -334,8 +364,12 @@ fn json_matches_the_real_openclaw_doctor_lint_shape() {
         .env("OPENCLAW_STATE_DIR", &h.state)
         .output()
         .unwrap();
-    let theirs: serde_json::Value = serde_json::from_slice(&oc.stdout)
-        .unwrap_or_else(|e| panic!("openclaw doctor --lint --json: {e}: {}", String::from_utf8_lossy(&oc.stderr)));
+    let theirs: serde_json::Value = serde_json::from_slice(&oc.stdout).unwrap_or_else(|e| {
+        panic!(
+            "openclaw doctor --lint --json: {e}: {}",
+            String::from_utf8_lossy(&oc.stderr)
+        )
+    });
 
     // One finding of ours: a key in a log.
     write(
@@ -366,7 +400,10 @@ fn json_matches_the_real_openclaw_doctor_lint_shape() {
     assert_eq!(ours["schemaVersion"], theirs["schemaVersion"]);
     let words = ["info", "warning", "error"];
     let theirs_f = theirs["findings"].as_array().unwrap();
-    assert!(!theirs_f.is_empty(), "OpenClaw reported nothing to compare with: {theirs}");
+    assert!(
+        !theirs_f.is_empty(),
+        "OpenClaw reported nothing to compare with: {theirs}"
+    );
     let ours_f = ours["findings"].as_array().unwrap();
     assert!(!ours_f.is_empty());
     for f in theirs_f {
@@ -420,11 +457,20 @@ fn openclaw_device_auth_tokens_are_info_with_an_honest_hint() {
     fs::set_permissions(&db, fs::Permissions::from_mode(0o600)).unwrap();
     let rep = audit(&h, &args(&h));
     let at: Vec<_> = rep.findings.iter().filter(|f| f.abs_path == db).collect();
-    assert!(!at.is_empty(), "the token was not seen at all: {:#?}", rep.findings);
+    assert!(
+        !at.is_empty(),
+        "the token was not seen at all: {:#?}",
+        rep.findings
+    );
     for f in at {
         assert_eq!(f.check_id, "info.openclaw-device-token", "{f:#?}");
         assert_eq!(f.severity, doctor::Severity::Info);
         assert!(f.fix_hint.starts_with("none exists"), "{f:#?}");
     }
-    assert_eq!(rep.exit_code(doctor::FailOn::Warn), 0, "{:#?}", rep.findings);
+    assert_eq!(
+        rep.exit_code(doctor::FailOn::Warn),
+        0,
+        "{:#?}",
+        rep.findings
+    );
 }

@@ -686,7 +686,9 @@ pub fn redact_whole_line(line: &[u8]) -> String {
         let name = t[..i].trim_end();
         if !name.is_empty()
             && name.len() <= 64
-            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
         {
             return format!("{name}{}(redacted, {n} characters)", &t[i..i + 1]);
         }

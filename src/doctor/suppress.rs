@@ -133,7 +133,11 @@ mod tests {
         ] {
             assert!(not_a_secret(v.as_bytes()), "{v}");
         }
-        for v in ["AKIAQ7RZ2M4XVNB3KD5T", "AB12_CD34_EF56GH78", "Zr8k2Lq9Xw4Pn7Vb3Tc6"] {
+        for v in [
+            "AKIAQ7RZ2M4XVNB3KD5T",
+            "AB12_CD34_EF56GH78",
+            "Zr8k2Lq9Xw4Pn7Vb3Tc6",
+        ] {
             assert!(!not_a_secret(v.as_bytes()), "{v}");
         }
     }
