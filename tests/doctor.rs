@@ -196,10 +196,12 @@ fn build_host() -> Host {
         &s.anthropic_oat,
         "plaintext.auth-profile",
     );
-    expect.push((ap.clone(), Some(8), "oauth.profile", String::new()));
+    // OAuth tokens are reported at the line where each value sits (issue 15).
+    expect.push((ap.clone(), Some(9), "oauth.profile", String::new()));
+    expect.push((ap.clone(), Some(10), "oauth.profile", String::new()));
     decoys.push((ap.clone(), 7));
-    decoys.push((ap.clone(), 9));
-    decoys.push((ap.clone(), 10));
+    // Lines 9 and 10 carry only the oauth.profile findings expected above: every
+    // other secret finding there would be unexpected (checked below).
 
     // An archive left by `openclaw doctor --fix`, in another agent.
     let arch = state.join(
@@ -252,8 +254,8 @@ fn build_host() -> Host {
         "}".into(),
     ];
     write_lines(&oauth, &oauth_lines);
-    expect.push((oauth.clone(), Some(2), "oauth.profile", String::new()));
-    decoys.push((oauth.clone(), 3));
+    expect.push((oauth.clone(), Some(3), "oauth.profile", String::new()));
+    expect.push((oauth.clone(), Some(3), "oauth.profile", String::new()));
 
     // openclaw.json: provider key, gateway token, channel tokens; decoys: env template, SecretRef.
     let cfg = state.join("openclaw.json");
@@ -716,7 +718,7 @@ fn every_planted_kind_found_at_its_line_and_no_decoy() {
         .iter()
         .filter(|f| f.check_id == "oauth.profile")
         .collect();
-    assert_eq!(oauth.len(), 2);
+    assert_eq!(oauth.len(), 4);
     // Loose permissions: the state dir (0755) and the .env (0644).
     for p in [h.state.clone(), h.state.join(".env")] {
         assert!(
@@ -986,6 +988,10 @@ fn dangling_vault_reference_and_loose_vault_files() {
         fs::Permissions::from_mode(0o644),
     )
     .unwrap();
+    // Exposure is judged by reachability: open the directories above it too.
+    for d in [&vdir, &h.state, h.state.parent().unwrap()] {
+        fs::set_permissions(d, fs::Permissions::from_mode(0o755)).unwrap();
+    }
     let args = args_for(&h);
     let report = doctor::audit(
         &AuditInput {

@@ -133,7 +133,7 @@ fn findings(o: &Output) -> Vec<serde_json::Value> {
         }
         assert!(obj["line"].is_u64() || obj["line"].is_null(), "{f}");
         assert!(
-            ["info", "warn", "error"].contains(&obj["severity"].as_str().unwrap()),
+            ["info", "warning", "error"].contains(&obj["severity"].as_str().unwrap()),
             "{f}"
         );
         for k in obj.keys() {

@@ -61,6 +61,13 @@ pub fn check_path(path: &Path, subject: Subject, out: &mut Vec<Finding>) {
     let dir = meta.is_dir();
     let mode = meta.mode() & 0o7777;
     let want = if dir { 0o700 } else { 0o600 };
+    // Judge by who can reach it, not by its own mode alone (issue 15): a 0644
+    // lock file inside a 0700 state dir is readable by nobody else.
+    let mode = if mode & 0o077 != 0 {
+        super::reach::effective_mode(path, mode)
+    } else {
+        mode
+    };
     if mode & 0o077 != 0 {
         let world = mode & 0o007 != 0;
         let writable = mode & 0o022 != 0;
@@ -231,7 +238,7 @@ pub struct StructItem {
 pub struct StructReport {
     /// Inline secrets that belong in the vault.
     pub inline: Vec<StructItem>,
-    /// OAuth profiles: (profile id, provider, needle for its line).
+    /// OAuth token values: (profile id and field, provider, needle for the value's line).
     pub oauth: Vec<(String, String, Vec<u8>)>,
     /// Hashes of OAuth material: pattern hits with these are part of an OAuth profile.
     pub oauth_hashes: HashSet<[u8; 32]>,
@@ -297,6 +304,8 @@ pub fn structure(det: &Detector, category: Category, bytes: &[u8]) -> Option<Str
                     .unwrap_or_else(|| id.split(':').next().unwrap_or(id))
                     .to_string();
                 if ty == "oauth" || (o.contains_key("refresh") && o.contains_key("access")) {
+                    // One entry per token value, at the line where the value sits.
+                    let before = r.oauth.len();
                     for (k, val) in o {
                         if let Some(s) = val.as_str() {
                             if credential_name(k.as_bytes())
@@ -306,10 +315,19 @@ pub fn structure(det: &Detector, category: Category, bytes: &[u8]) -> Option<Str
                                 )
                             {
                                 r.oauth_hashes.insert(hash(s.as_bytes()));
+                                if s.len() >= 8 && !is_placeholder(s.as_bytes()) {
+                                    r.oauth.push((
+                                        format!("{id} `{k}`"),
+                                        provider.clone(),
+                                        serde_json::to_string(s).unwrap_or_default().into_bytes(),
+                                    ));
+                                }
                             }
                         }
                     }
-                    r.oauth.push((id.clone(), provider, needle_for(id)));
+                    if r.oauth.len() == before {
+                        r.oauth.push((id.clone(), provider, needle_for(id)));
+                    }
                     continue;
                 }
                 for field in ["key", "apiKey", "token"] {

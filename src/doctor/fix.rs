@@ -231,7 +231,7 @@ fn preview_lines(
         if over {
             writeln!(show, "  {n}: (a line of more than {CAP} bytes)")
         } else {
-            writeln!(show, "  {n}: {}", whole_line_redacted(det, cur))
+            writeln!(show, "  {n}: {}", redact_line(det, cur))
         }
     };
     loop {
@@ -273,43 +273,11 @@ fn preview_lines(
     Ok(())
 }
 
-/// A line a fix removes, for the preview: none of its text (a password next to a
-/// detected token, `-u admin:Hunter2pw`, is not always detected itself), only its
-/// length and the redacted form of each credential found on it.
-pub fn whole_line_redacted(det: &Detector, line: &[u8]) -> String {
-    let mut hits = Vec::new();
-    det.scan(line, 0, line.len(), &mut hits);
-    let found: Vec<&str> = hits.iter().map(|h| h.redacted.as_str()).collect();
-    format!(
-        "(whole line hidden: {} characters; holds {})",
-        String::from_utf8_lossy(line).chars().count(),
-        if found.is_empty() {
-            "a credential".to_string()
-        } else {
-            found.join(", ")
-        }
-    )
-}
-
-/// A line for display: each secret replaced by its redacted form, control
-/// characters dropped, at most 160 characters.
-pub fn redact_line(det: &Detector, line: &[u8]) -> String {
-    let mut hits = Vec::new();
-    det.scan(line, 0, line.len(), &mut hits);
-    let mut s = String::new();
-    let mut at = 0;
-    for h in &hits {
-        s.push_str(&String::from_utf8_lossy(&line[at..h.start]));
-        s.push_str(&h.redacted);
-        at = h.end;
-    }
-    s.push_str(&String::from_utf8_lossy(&line[at..]));
-    let s: String = s.chars().filter(|c| !c.is_control()).collect();
-    if s.chars().count() > 160 {
-        s.chars().take(157).collect::<String>() + "..."
-    } else {
-        s
-    }
+/// A line a fix touches, for display: redacted whole (issue 14, finding 10:
+/// only detected tokens used to be hidden, so `curl -u admin:Hunter2pw` showed
+/// the password). Only a leading variable name survives, never any value.
+pub fn redact_line(_det: &Detector, line: &[u8]) -> String {
+    super::detect::redact_whole_line(line)
 }
 
 fn io_fix(path: &Path) -> impl Fn(io::Error) -> DoctorError + '_ {

@@ -9,10 +9,14 @@
 //! Findings never hold a secret: only a redacted preview (first and last few
 //! characters) and a SHA-256 used inside fingerprints.
 
+pub mod caches;
 pub mod checks;
 pub mod detect;
+pub mod device_tokens;
 pub mod fix;
+pub mod reach;
 pub mod scan;
+pub mod suppress;
 
 use std::collections::{HashMap, HashSet};
 use std::io::{self, IsTerminal, Write};
@@ -51,6 +55,8 @@ pub use fix::{FixAction, FixOutcome, FixPrompt, MigrationItem, MigrationKind};
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,
+    /// `warning` in JSON, the word OpenClaw's `doctor --lint --json` uses.
+    #[serde(rename = "warning", alias = "warn")]
     Warn,
     Error,
 }
@@ -92,7 +98,8 @@ pub struct DoctorArgs {
     /// More files or directories to scan (directories recursively; .gitignore is not honoured).
     #[arg(value_name = "PATH")]
     pub paths: Vec<std::path::PathBuf>,
-    /// Print findings as JSON: {"checkId","severity","message","path","line","fixHint"}.
+    /// Print OpenClaw's `doctor --lint --json` shape: {schemaVersion, ok, checksRun,
+    /// checksSkipped, findings[{checkId, severity, message, path, line, fixHint}]}.
     #[arg(long)]
     pub json: bool,
     /// Exit 1 when a finding is at or above this severity.
@@ -125,6 +132,10 @@ pub struct DoctorArgs {
     /// Scanner threads; default the number of CPUs.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Also scan OpenClaw's caches of web assets and generated code
+    /// (`<state>/cache/`, `node_modules/`), skipped by default.
+    #[arg(long)]
+    pub include_caches: bool,
 }
 
 impl Default for DoctorArgs {
@@ -142,6 +153,7 @@ impl Default for DoctorArgs {
             home: None,
             cwd: None,
             threads: None,
+            include_caches: false,
         }
     }
 }
@@ -167,6 +179,7 @@ pub struct Finding {
     pub severity: Severity,
     pub message: String,
     pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u64>,
     pub fix_hint: String,
     /// Stable id for baselines: SHA-256 of check id, path, line and the message
@@ -243,6 +256,8 @@ pub struct Report {
     /// Findings `--fix` took care of.
     pub fixed: Vec<Finding>,
     pub needs_migration: Vec<MigrationItem>,
+    /// Directories not scanned, with why (OpenClaw caches unless `--include-caches`).
+    pub skipped: Vec<String>,
     #[serde(skip)]
     pub elapsed: Duration,
 }
@@ -307,6 +322,7 @@ pub fn audit(input: &AuditInput<'_>, progress: &Progress) -> Result<Report, Doct
         }
     }
     let skip: Vec<PathBuf> = vault_dir.iter().cloned().collect();
+    let mut skipped: Vec<String> = Vec::new();
     for root in &roots {
         if std::fs::symlink_metadata(root).is_err() {
             continue;
@@ -327,6 +343,16 @@ pub fn audit(input: &AuditInput<'_>, progress: &Progress) -> Result<Report, Doct
             let a = e.path().join("agent");
             if a.is_dir() {
                 check_path(&a, Subject::AgentDir, &mut findings);
+            }
+        }
+        let mut skip = skip.clone();
+        if !args.include_caches {
+            for c in caches::cache_dirs(root) {
+                skipped.push(format!(
+                    "{}: OpenClaw's cache of web assets / generated code (--include-caches to scan it)",
+                    c.display()
+                ));
+                skip.push(c);
             }
         }
         scan::walk(
@@ -557,6 +583,7 @@ pub fn audit(input: &AuditInput<'_>, progress: &Progress) -> Result<Report, Doct
         baselined,
         fixed: Vec::new(),
         needs_migration,
+        skipped,
         elapsed: started.elapsed(),
     })
 }
@@ -691,7 +718,7 @@ fn advice(cat: Category, path: &Path, other: Option<&StateRoot>) -> Advice {
         Category::Sqlite => Advice {
             check_id: "plaintext.sqlite",
             place: "in a SQLite store (deleted rows linger in free pages and the -wal)",
-            fix: format!("move profiles to SecretRefs (`openclaw secrets apply`), then purge old pages: sqlite3 {q} 'PRAGMA wal_checkpoint(TRUNCATE); VACUUM;'"),
+            fix: "run `clawvault openclaw plan` (moves the values into the vault) and the `openclaw secrets apply` it prints, then stop the gateway and run `clawvault openclaw scrub` (replaces leftovers, vacuums and checkpoints)".into(),
         },
         Category::Transcript => Advice {
             check_id: "plaintext.transcript",
@@ -759,6 +786,7 @@ fn file_findings(
     };
     let line_for = |h: &FileHit| t.category.has_lines().then_some(h.line);
     let mut claimed: HashSet<[u8; 32]> = HashSet::new();
+    let mut device: Option<HashSet<[u8; 32]>> = None;
     let mut any_inline = false;
     if let Some(st) = &st {
         let tight = std::fs::metadata(&t.path)
@@ -769,7 +797,7 @@ fn file_findings(
             out.push(Finding::new(
                 "oauth.profile".into(),
                 if tight { Severity::Info } else { Severity::Warn },
-                format!("OAuth profile {id} ({provider}) keeps its access and refresh tokens in this file; OpenClaw rotates them itself and cannot read them through a SecretRef"),
+                format!("OAuth token {id} ({provider}) is kept in this file; OpenClaw rotates it itself and cannot read it through a SecretRef"),
                 &t.path,
                 (line > 0).then_some(line),
                 "nothing to migrate: keep this file 0600 in a 0700 directory (`clawvault doctor --fix` tightens it)".into(),
@@ -819,6 +847,26 @@ fn file_findings(
             continue;
         }
         claimed.insert(h.hit.hash);
+        if t.category == Category::Sqlite
+            && device
+                .get_or_insert_with(|| device_tokens::device_token_hashes(&t.path))
+                .contains(&h.hit.hash)
+        {
+            let mut f = Finding::new(
+                device_tokens::CHECK_ID.into(),
+                Severity::Info,
+                format!(
+                    "OpenClaw's own device auth token {} (device_auth_tokens) {}",
+                    h.hit.redacted, adv.place
+                ),
+                &t.path,
+                line_for(h),
+                device_tokens::FIX_HINT.into(),
+            );
+            f.secret_hash = Some(h.hit.hash);
+            out.push(f);
+            continue;
+        }
         let kind = h.hit.kind;
         let what = match &h.hit.name {
             Some(n) if kind != Kind::VaultSecret => format!(" assigned to {n}"),
@@ -1260,12 +1308,21 @@ fn render_json(
     outcome: Option<&FixOutcome>,
     out: &mut dyn Write,
 ) -> Result<(), DoctorError> {
+    // OpenClaw's `doctor --lint --json` envelope (schemaVersion 1: schemaVersion,
+    // ok, checksRun, checksSkipped, findings[checkId, severity info|warning|error,
+    // message, path, line, column, fixHint]); the rest are our extra fields.
+    // A check here is one file's content scan; a skipped check is a directory
+    // left out (OpenClaw caches, see `skipped`).
     let v = serde_json::json!({
+        "schemaVersion": 1,
         "ok": report.findings.is_empty(),
+        "checksRun": report.files_scanned,
+        "checksSkipped": report.skipped.len(),
         "findings": report.findings,
+        "skipped": report.skipped,
         "summary": {
             "error": report.count(Severity::Error),
-            "warn": report.count(Severity::Warn),
+            "warning": report.count(Severity::Warn),
             "info": report.count(Severity::Info),
             "filesScanned": report.files_scanned,
             "bytesScanned": report.bytes_scanned,
@@ -1339,6 +1396,12 @@ fn render_human(
         }
         for s in &o.refused {
             writeln!(out, "  refused: {s}")?;
+        }
+    }
+    if !report.skipped.is_empty() {
+        writeln!(out, "\nNOT SCANNED")?;
+        for s in &report.skipped {
+            writeln!(out, "  {}", show_path(s, home))?;
         }
     }
     if !report.needs_migration.is_empty() {

