@@ -58,6 +58,7 @@ fn bench_get_many() {
         },
         ca_file: None,
         allow_insecure_http: false,
+        namespace: None,
     };
     let tuning = Tuning {
         concurrency,

@@ -71,6 +71,8 @@ pub struct OpenBaoBackend {
     pub(super) tuning: Tuning,
     pub(super) agent: ureq::Agent,
     pub(super) store: String,
+    /// Sent as `X-Vault-Namespace` on every request.
+    pub(super) namespace: Option<String>,
     pub(super) token: RwLock<Option<Arc<Token>>>,
     pub(super) refresh: Mutex<u64>,
 }
@@ -122,6 +124,16 @@ impl OpenBaoBackend {
                 reason,
             })?;
         let store = store_of(&cfg.addr);
+        let namespace = match cfg.effective_namespace() {
+            Some(ns) => Some(
+                check_path_segments("the namespace (BAO_NAMESPACE / VAULT_NAMESPACE)", &ns)
+                    .map_err(|reason| BackendError::Unavailable {
+                        store: store.clone(),
+                        reason,
+                    })?,
+            ),
+            None => None,
+        };
         let mut tls = ureq::tls::TlsConfig::builder();
         if let Some(ca) = &cfg.ca_file {
             let pem = std::fs::read(ca).map_err(|e| BackendError::Io {
@@ -164,6 +176,7 @@ impl OpenBaoBackend {
             },
             agent,
             store,
+            namespace,
             token: RwLock::new(None),
             refresh: Mutex::new(0),
         })
@@ -209,7 +222,7 @@ impl OpenBaoBackend {
         token: Option<&SecretString>,
         body: Option<&[u8]>,
     ) -> Result<Resp> {
-        let mut url = format!("{}/v1/{}", self.cfg.addr, encode_path(path));
+        let mut url = format!("{}/v1/{}", self.cfg.base_url(), encode_path(path));
         if method == Method::List {
             url.push_str("?list=true");
         }
@@ -219,12 +232,18 @@ impl OpenBaoBackend {
                 if let Some(t) = token {
                     r = r.header("X-Vault-Token", t.expose_secret());
                 }
+                if let Some(ns) = &self.namespace {
+                    r = r.header("X-Vault-Namespace", ns.as_str());
+                }
                 r.call()
             }
             Method::Delete => {
                 let mut r = self.agent.delete(&url);
                 if let Some(t) = token {
                     r = r.header("X-Vault-Token", t.expose_secret());
+                }
+                if let Some(ns) = &self.namespace {
+                    r = r.header("X-Vault-Namespace", ns.as_str());
                 }
                 r.call()
             }
@@ -235,6 +254,9 @@ impl OpenBaoBackend {
                     .header("Content-Type", "application/json");
                 if let Some(t) = token {
                     r = r.header("X-Vault-Token", t.expose_secret());
+                }
+                if let Some(ns) = &self.namespace {
+                    r = r.header("X-Vault-Namespace", ns.as_str());
                 }
                 r.send(body.unwrap_or(b"{}"))
             }

@@ -27,6 +27,10 @@ pub struct OpenBaoConfig {
     /// in clear text).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub allow_insecure_http: bool,
+    /// The Vault Enterprise / OpenBao namespace (`X-Vault-Namespace`); when unset,
+    /// `BAO_NAMESPACE` or `VAULT_NAMESPACE` from the environment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
 }
 
 /// How the backend gets a token.
@@ -55,15 +59,48 @@ pub enum OpenBaoAuth {
         #[serde(rename = "secretId")]
         secret_id: CredentialSource,
     },
+    /// JWT login (`auth/<mount>/login` with a role and a workload JWT read from a
+    /// file each time; a changed file means a new login).
+    Jwt {
+        #[serde(default = "default_jwt_mount")]
+        mount: String,
+        role: String,
+        #[serde(rename = "jwtFile")]
+        jwt_file: CredentialSource,
+    },
+    /// Kubernetes login: the same flow against `auth/kubernetes` with the pod's
+    /// service-account token.
+    Kubernetes {
+        #[serde(default = "default_kubernetes_mount")]
+        mount: String,
+        role: String,
+        #[serde(rename = "jwtFile", default = "default_kubernetes_jwt")]
+        jwt_file: CredentialSource,
+    },
+}
+
+pub(super) fn default_jwt_mount() -> String {
+    DEFAULT_JWT_MOUNT.to_string()
+}
+
+pub(super) fn default_kubernetes_mount() -> String {
+    DEFAULT_KUBERNETES_MOUNT.to_string()
+}
+
+pub(super) fn default_kubernetes_jwt() -> CredentialSource {
+    CredentialSource::File(PathBuf::from(DEFAULT_KUBERNETES_JWT))
 }
 
 pub(super) fn default_approle_mount() -> String {
     DEFAULT_APPROLE_MOUNT.to_string()
 }
 
+/// Literal loopback addresses, and the single name `localhost`, which the client
+/// never resolves (it connects to 127.0.0.1 itself, see [`OpenBaoConfig::base_url`]).
+/// `*.localhost` is not loopback: a resolver may send it anywhere (issue 14, finding 8).
 pub(super) fn is_loopback_host(host: &str) -> bool {
     let h = host.trim_start_matches('[').trim_end_matches(']');
-    if h.eq_ignore_ascii_case("localhost") || h.to_ascii_lowercase().ends_with(".localhost") {
+    if h.eq_ignore_ascii_case("localhost") {
         return true;
     }
     h.parse::<std::net::IpAddr>()
@@ -138,9 +175,23 @@ impl OpenBaoConfig {
         }
         let mount = check_path_segments("--mount", &self.mount)?;
         let prefix = check_path_segments("--prefix", &self.prefix)?;
-        if let OpenBaoAuth::Approle { mount, .. } = &self.auth {
-            check_path_segments("the AppRole mount", mount)?;
+        match &self.auth {
+            OpenBaoAuth::Approle { mount, .. } => {
+                check_path_segments("the AppRole mount", mount)?;
+            }
+            OpenBaoAuth::Jwt { mount, role, .. } | OpenBaoAuth::Kubernetes { mount, role, .. } => {
+                check_path_segments("the login mount", mount)?;
+                if role.trim().is_empty() {
+                    return Err("the login role is empty: pass the role name the server's auth method knows".into());
+                }
+            }
+            OpenBaoAuth::Token { .. } => {}
         }
+        let namespace = match &self.namespace {
+            Some(ns) if ns.trim_matches('/').is_empty() => None,
+            Some(ns) => Some(check_path_segments("--namespace", ns)?),
+            None => None,
+        };
         Ok(OpenBaoConfig {
             addr: addr.to_string(),
             mount,
@@ -148,6 +199,32 @@ impl OpenBaoConfig {
             auth: self.auth.clone(),
             ca_file: self.ca_file.clone(),
             allow_insecure_http: self.allow_insecure_http,
+            namespace,
+        })
+    }
+
+    /// The URL requests go to: the address, with a plain-http `localhost` replaced by
+    /// `127.0.0.1` so that the name never reaches a resolver (or DNS).
+    pub(super) fn base_url(&self) -> String {
+        if let Some(rest) = self.addr.strip_prefix("http://") {
+            let (host, tail) = rest.split_at(rest.find(':').unwrap_or(rest.len()));
+            if host.eq_ignore_ascii_case("localhost") {
+                return format!("http://127.0.0.1{tail}");
+            }
+        }
+        self.addr.clone()
+    }
+
+    /// The namespace sent as `X-Vault-Namespace`: the configured one, else
+    /// `BAO_NAMESPACE`, else `VAULT_NAMESPACE` (as OpenClaw's Vault plugin reads it).
+    pub(super) fn effective_namespace(&self) -> Option<String> {
+        self.namespace.clone().or_else(|| {
+            ["BAO_NAMESPACE", "VAULT_NAMESPACE"].iter().find_map(|k| {
+                std::env::var(k)
+                    .ok()
+                    .map(|v| v.trim().trim_matches('/').to_string())
+                    .filter(|v| !v.is_empty())
+            })
         })
     }
 

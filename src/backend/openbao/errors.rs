@@ -123,7 +123,7 @@ impl OpenBaoBackend {
                         ),
                     };
                 }
-                Some(r) if r.status == 403 && self.is_approle() => {
+                Some(r) if r.status == 403 && self.is_login() => {
                     return self.unavailable(format!(
                         "the token from {} was refused right after login (revoked, or the role's token policies lack the default policy); check the role",
                         self.token_source()
@@ -155,7 +155,7 @@ impl OpenBaoBackend {
             name: name.to_string(),
             reason: format!(
                 "permission denied on {path}; grant {capability:?} on that path to the {} policies (see docs/openbao.md)",
-                if self.is_approle() { "AppRole's" } else { "token's" }
+                if self.is_login() { "login role's" } else { "token's" }
             ),
         }
     }

@@ -44,6 +44,8 @@ mod keychain_token;
 mod kv;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_login;
 
 pub use args::*;
 #[allow(unused_imports)]
@@ -63,6 +65,10 @@ pub const VALUE_FIELD: &str = "value_b64";
 pub const DEFAULT_MOUNT: &str = "secret";
 /// The default AppRole auth mount.
 pub const DEFAULT_APPROLE_MOUNT: &str = "approle";
+/// The default JWT and Kubernetes auth mounts, and the pod's service-account token.
+pub const DEFAULT_JWT_MOUNT: &str = "jwt";
+pub const DEFAULT_KUBERNETES_MOUNT: &str = "kubernetes";
+pub const DEFAULT_KUBERNETES_JWT: &str = "/var/run/secrets/kubernetes.io/serviceaccount/token";
 /// The systemd credential names used when an AppRole source is `credential:` alone.
 pub const ROLE_ID_CREDENTIAL: &str = "clawvault-bao-role-id";
 pub const SECRET_ID_CREDENTIAL: &str = "clawvault-bao-secret-id";

@@ -12,6 +12,7 @@ fn cfg(addr: &str) -> OpenBaoConfig {
         },
         ca_file: None,
         allow_insecure_http: false,
+        namespace: None,
     }
 }
 
@@ -185,4 +186,31 @@ fn args_build_a_config() {
         ..a.clone()
     };
     assert!(half.to_config("v").is_err());
+}
+
+/// Issue 14, finding 8: `*.localhost` is resolved like any other name (DNS included),
+/// so plain http to it would send the token wherever the resolver says.
+#[test]
+fn localhost_subdomain_is_not_loopback() {
+    for addr in [
+        "http://evil.localhost:8200",
+        "http://bao.LOCALHOST",
+        "http://localhost.attacker.example:8200",
+        "http://127.0.0.1.nip.io:8200",
+    ] {
+        let err = cfg(addr).validated().expect_err(addr);
+        assert!(err.contains("not a loopback address"), "{addr}: {err}");
+        assert!(!cfg(addr).is_loopback(), "{addr}");
+    }
+    // The single name `localhost` is still accepted, but never handed to a resolver.
+    for (addr, base) in [
+        ("http://localhost:8200", "http://127.0.0.1:8200"),
+        ("http://LocalHost", "http://127.0.0.1"),
+        ("http://127.0.0.1:8200", "http://127.0.0.1:8200"),
+        ("http://[::1]:8200", "http://[::1]:8200"),
+        ("https://localhost:8200", "https://localhost:8200"),
+    ] {
+        let c = cfg(addr).validated().expect(addr);
+        assert_eq!(c.base_url(), base, "{addr}");
+    }
 }

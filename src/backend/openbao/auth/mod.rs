@@ -10,7 +10,36 @@ use crate::backend::Result;
 use crate::secret::SecretString;
 
 mod approle;
+mod jwt;
+mod kubernetes;
+mod login;
 mod token;
+
+#[cfg(test)]
+pub(super) use login::login_request;
+
+/// Identity and last change of a credential file: a Vault Agent sink or a
+/// projected JWT is replaced (new inode) or rewritten (new mtime/size) on rotation.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) struct FileStamp {
+    dev: u64,
+    ino: u64,
+    mtime_ns: i128,
+    len: u64,
+}
+
+/// The file's stamp, following symlinks (Kubernetes projects tokens through a
+/// `..data` symlink swap); `None` when it cannot be read.
+pub(super) fn file_stamp(path: &std::path::Path) -> Option<FileStamp> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(path).ok()?;
+    Some(FileStamp {
+        dev: m.dev(),
+        ino: m.ino(),
+        mtime_ns: i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
+        len: m.len(),
+    })
+}
 
 pub(super) struct Token {
     pub(super) secret: SecretString,
@@ -19,11 +48,21 @@ pub(super) struct Token {
     /// When it was issued or last renewed, and for how long (None: no expiry known).
     pub(super) lease: Option<(Instant, Duration)>,
     pub(super) renewable: bool,
+    /// The credential file this token came from and its stamp then; a change means
+    /// the file was rotated and the token is replaced.
+    pub(super) watched: Option<(std::path::PathBuf, FileStamp)>,
 }
 
 impl Token {
     pub(super) fn remaining(&self) -> Option<Duration> {
         self.lease.map(|(at, ttl)| ttl.saturating_sub(at.elapsed()))
+    }
+
+    /// Whether the credential file changed since this token was made from it.
+    pub(super) fn source_changed(&self) -> bool {
+        self.watched
+            .as_ref()
+            .is_some_and(|(path, stamp)| file_stamp(path).is_some_and(|now| now != *stamp))
     }
 }
 
@@ -47,11 +86,19 @@ impl OpenBaoBackend {
                 }
             }
             OpenBaoAuth::Approle { mount, .. } => format!("AppRole login at auth/{mount}"),
+            OpenBaoAuth::Jwt { mount, role, .. } => {
+                format!("JWT login at auth/{mount} (role {role})")
+            }
+            OpenBaoAuth::Kubernetes { mount, role, .. } => {
+                format!("Kubernetes login at auth/{mount} (role {role})")
+            }
         }
     }
 
-    pub(super) fn is_approle(&self) -> bool {
-        matches!(self.cfg.auth, OpenBaoAuth::Approle { .. })
+    /// Whether the token comes from a login (AppRole, JWT, Kubernetes) that can be
+    /// repeated, rather than a static token.
+    pub(super) fn is_login(&self) -> bool {
+        !matches!(self.cfg.auth, OpenBaoAuth::Token { .. })
     }
 
     /// Renew the current token; `Ok(None)` when the server would not.
@@ -76,6 +123,7 @@ impl OpenBaoBackend {
                 .get("renewable")
                 .and_then(|x| x.as_bool())
                 .unwrap_or(tok.renewable),
+            watched: tok.watched.clone(),
         }))
     }
 
@@ -83,9 +131,12 @@ impl OpenBaoBackend {
     /// token has run out. The server decides whether a token is dead: the client's
     /// clock only triggers a renewal or a login, never an error.
     pub(super) fn needs_refresh(&self, tok: &Token) -> bool {
+        if tok.source_changed() {
+            return true;
+        }
         match (tok.lease, tok.remaining()) {
             (Some((_, ttl)), Some(left)) => {
-                (tok.renewable && left < ttl / 3) || (self.is_approle() && left.is_zero())
+                (tok.renewable && left < ttl / 3) || (self.is_login() && left.is_zero())
             }
             _ => false,
         }
@@ -106,22 +157,17 @@ impl OpenBaoBackend {
             }
         }
         let new = match current {
-            None => {
-                *gen += 1;
-                if self.is_approle() {
-                    self.approle_login(*gen)?
-                } else {
-                    self.load_static_token(*gen)?
-                }
-            }
+            // No token yet, or its token file / JWT file was rotated: start afresh.
+            None => self.fresh_token(&mut gen)?,
+            Some(t) if t.source_changed() => self.fresh_token(&mut gen)?,
             Some(t) => {
                 let renewed = if t.renewable { self.renew(&t)? } else { None };
                 match renewed {
                     // A renewal capped by the max TTL still counts while time is left.
                     Some(n) if !n.remaining().unwrap_or(Duration::MAX).is_zero() => n,
-                    _ if self.is_approle() => {
+                    _ if self.is_login() => {
                         *gen += 1;
-                        self.approle_login(*gen)?
+                        self.login(*gen)?
                     }
                     // Renewal refused: keep using the token until the server says no.
                     _ => Token {
@@ -129,6 +175,7 @@ impl OpenBaoBackend {
                         generation: t.generation,
                         lease: t.lease,
                         renewable: false,
+                        watched: t.watched.clone(),
                     },
                 }
             }
@@ -138,6 +185,15 @@ impl OpenBaoBackend {
         Ok(new)
     }
 
+    fn fresh_token(&self, gen: &mut u64) -> Result<Token> {
+        *gen += 1;
+        if self.is_login() {
+            self.login(*gen)
+        } else {
+            self.load_static_token(*gen)
+        }
+    }
+
     /// Log in again unless another thread already did since `seen`.
     pub(super) fn relogin(&self, seen: u64) -> Result<()> {
         let mut gen = self.refresh.lock().expect("refresh lock");
@@ -145,7 +201,7 @@ impl OpenBaoBackend {
             return Ok(());
         }
         *gen += 1;
-        let t = self.approle_login(*gen)?;
+        let t = self.login(*gen)?;
         *self.token.write().expect("token lock") = Some(Arc::new(t));
         Ok(())
     }
@@ -168,7 +224,7 @@ impl OpenBaoBackend {
     pub(super) fn call(&self, method: Method, path: &str, body: Option<&[u8]>) -> Result<Resp> {
         let tok = self.token()?;
         let r = self.raw(method, path, Some(&tok.secret), body)?;
-        if r.status == 403 && self.is_approle() && !self.token_alive(&tok)? {
+        if r.status == 403 && self.is_login() && !self.token_alive(&tok)? {
             self.relogin(tok.generation)?;
             let tok = self.token()?;
             return self.raw(method, path, Some(&tok.secret), body);

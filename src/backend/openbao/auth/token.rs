@@ -23,9 +23,17 @@ impl OpenBaoBackend {
                 .map(|v| v.trim().to_string())
                 .filter(|v| !v.is_empty())
         });
+        let mut watched = None;
         let secret = match (from_env, token_file, token_keychain) {
             (Some(t), _, _) => SecretString::from(t),
-            (None, Some(f), _) => read_secret_file(f, true).map_err(|r| self.unavailable(format!("the token file: {r}")))?,
+            (None, Some(f), _) => {
+                // Stamp first: a rotation racing this read shows up as a change.
+                let stamp = file_stamp(f);
+                let t = read_secret_file(f, true)
+                    .map_err(|r| self.unavailable(format!("the token file: {r}")))?;
+                watched = stamp.map(|s| (f.clone(), s));
+                t
+            }
             (None, None, Some(svc)) => keychain_token_get(svc).map_err(|r| self.unavailable(r))?,
             (None, None, None) => {
                 return Err(self.unavailable(
@@ -38,6 +46,7 @@ impl OpenBaoBackend {
             generation,
             lease: None,
             renewable: false,
+            watched,
         };
         let r = self.raw(
             Method::Get,
