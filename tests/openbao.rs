@@ -38,6 +38,7 @@ fn config(s: &DevServer, prefix: &str, auth: OpenBaoAuth) -> OpenBaoConfig {
         ca_file: None,
         allow_insecure_http: false,
         namespace: None,
+        links: Default::default(),
     }
 }
 

@@ -25,6 +25,7 @@ fn config(s: &bao::DevServer, auth: OpenBaoAuth, namespace: Option<&str>) -> Ope
         ca_file: None,
         allow_insecure_http: false,
         namespace: namespace.map(String::from),
+        links: Default::default(),
     }
 }
 
@@ -39,8 +40,7 @@ fn key_pair() -> (EcdsaKeyPair, String) {
     let kp =
         EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng).unwrap();
     // SubjectPublicKeyInfo for id-ecPublicKey / prime256v1, then the 65-byte point.
-    let mut spki =
-        hex_bytes("3059301306072a8648ce3d020106082a8648ce3d030107034200");
+    let mut spki = hex_bytes("3059301306072a8648ce3d020106082a8648ce3d030107034200");
     spki.extend_from_slice(kp.public_key().as_ref());
     let b64 = base64::engine::general_purpose::STANDARD.encode(&spki);
     let pem = format!("-----BEGIN PUBLIC KEY-----\n{b64}\n-----END PUBLIC KEY-----\n");
@@ -117,7 +117,8 @@ fn every_resolve_path(b: &OpenBaoBackend, expect: &[(&str, &[u8])]) {
 
 #[test]
 fn jwt_login_with_a_locally_signed_jwt_under_the_reader_policy() {
-    let Some(s) = bao::DevServer::start("jwt_login_with_a_locally_signed_jwt_under_the_reader_policy")
+    let Some(s) =
+        bao::DevServer::start("jwt_login_with_a_locally_signed_jwt_under_the_reader_policy")
     else {
         return;
     };
@@ -132,9 +133,11 @@ fn jwt_login_with_a_locally_signed_jwt_under_the_reader_policy() {
     s.ok(
         "POST",
         "auth/jwt/role/gateway",
-        Some(json!({"role_type": "jwt", "user_claim": "sub", "bound_audiences": ["openbao"],
+        Some(
+            json!({"role_type": "jwt", "user_claim": "sub", "bound_audiences": ["openbao"],
                     "bound_subject": "gateway-1",
-                    "token_policies": ["default", "clawvault-reader"], "token_ttl": "1h"})),
+                    "token_policies": ["default", "clawvault-reader"], "token_ttl": "1h"}),
+        ),
     );
     put(&s, "", "main/openrouter:default", b"sk-or-v1-jwt-reader");
     put(&s, "", "env/OPENAI_API_KEY", b"sk-openai\x00\xffbytes");
@@ -165,7 +168,10 @@ fn jwt_login_with_a_locally_signed_jwt_under_the_reader_policy() {
     let id = EntryName::new("main/openrouter:default").unwrap();
     let e = b.get(&id).unwrap_err().to_string();
     assert!(e.contains("JWT login at auth/jwt was refused"), "{e}");
-    assert!(!e.contains(&wrong) && !e.contains(&wrong[wrong.len() - 20..]), "{e}");
+    assert!(
+        !e.contains(&wrong) && !e.contains(&wrong[wrong.len() - 20..]),
+        "{e}"
+    );
 
     // A JWT signed by another key is refused too.
     let (other, _) = key_pair();
@@ -174,12 +180,16 @@ fn jwt_login_with_a_locally_signed_jwt_under_the_reader_policy() {
 
     // The workload identity rotates the file to a good JWT: served again.
     std::fs::write(&jwt_file, sign_jwt(&kp, "gateway-1", 600)).unwrap();
-    assert_eq!(b.get(&id).unwrap().unwrap().expose_secret(), b"sk-or-v1-jwt-reader");
+    assert_eq!(
+        b.get(&id).unwrap().unwrap().expose_secret(),
+        b"sk-or-v1-jwt-reader"
+    );
 }
 
 #[test]
 fn token_file_rotation_and_namespace_under_the_reader_policy() {
-    let Some(s) = bao::DevServer::start("token_file_rotation_and_namespace_under_the_reader_policy")
+    let Some(s) =
+        bao::DevServer::start("token_file_rotation_and_namespace_under_the_reader_policy")
     else {
         return;
     };
@@ -205,12 +215,11 @@ fn token_file_rotation_and_namespace_under_the_reader_policy() {
     every_resolve_path(&b, &[("main/anthropic:default", b"sk-ant-rotated")]);
     let second = mk(&s);
     std::fs::write(&sink, format!("{second}\n")).unwrap();
-    s.ok(
-        "POST",
-        "auth/token/revoke",
-        Some(json!({ "token": first })),
+    s.ok("POST", "auth/token/revoke", Some(json!({ "token": first })));
+    assert_eq!(
+        b.get(&id).unwrap().unwrap().expose_secret(),
+        b"sk-ant-rotated"
     );
-    assert_eq!(b.get(&id).unwrap().unwrap().expose_secret(), b"sk-ant-rotated");
     // Rotated by rename (a new inode), as most sinks do.
     let third = mk(&s);
     let tmp = sink.with_extension("tmp");
@@ -220,12 +229,22 @@ fn token_file_rotation_and_namespace_under_the_reader_policy() {
     let e = b.get(&id).unwrap_err().to_string();
     assert!(e.contains("chmod 600") && !e.contains(&third), "{e}");
     std::fs::set_permissions(&sink, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
-    s.ok("POST", "auth/token/revoke", Some(json!({ "token": second })));
-    assert_eq!(b.get(&id).unwrap().unwrap().expose_secret(), b"sk-ant-rotated");
+    s.ok(
+        "POST",
+        "auth/token/revoke",
+        Some(json!({ "token": second })),
+    );
+    assert_eq!(
+        b.get(&id).unwrap().unwrap().expose_secret(),
+        b"sk-ant-rotated"
+    );
 
     // Namespaces: OpenBao (2.3+) has them in the dev server.
     let (st, v) = s.api("POST", "sys/namespaces/team-a", Some(json!({})));
-    assert!((200..300).contains(&st), "namespaces unsupported by this bao? {st} {v}");
+    assert!(
+        (200..300).contains(&st),
+        "namespaces unsupported by this bao? {st} {v}"
+    );
     s.ok(
         "POST",
         "team-a/sys/mounts/secret",

@@ -22,6 +22,7 @@ fn config(s: &bao::DevServer, auth: OpenBaoAuth) -> OpenBaoConfig {
         ca_file: None,
         allow_insecure_http: false,
         namespace: None,
+        links: Default::default(),
     }
 }
 

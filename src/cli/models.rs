@@ -101,6 +101,8 @@ pub enum AuthCmd {
     /// The per-agent order override
     #[command(subcommand)]
     Order(OrderCmd),
+    /// Use a key that already lives in an OpenBao / Vault KV v2 field (read-only)
+    Link(super::link_cmd::LinkArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -201,6 +203,7 @@ fn paste(
 fn auth_cmd(ctx: &Ctx, a: AuthArgs) -> Result<ExitCode> {
     let outer = a.agent;
     match a.cmd {
+        AuthCmd::Link(l) => super::link_cmd::run(ctx, outer.as_deref(), l),
         AuthCmd::List {
             provider,
             json,

@@ -15,6 +15,7 @@ use crate::fsutil::{self, FsError};
 use crate::secret::{ExposeSecret, SecretString};
 
 pub mod keywrap;
+mod openbao_link;
 
 use keywrap::{KdfParams, WrapError, WrappedIdentity};
 

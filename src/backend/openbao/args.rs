@@ -165,6 +165,7 @@ impl OpenbaoArgs {
             ca_file,
             allow_insecure_http: self.allow_insecure_http,
             namespace: self.namespace.clone(),
+            links: Default::default(),
         }
         .validated()
     }

@@ -31,6 +31,9 @@ pub struct OpenBaoConfig {
     /// `BAO_NAMESPACE` or `VAULT_NAMESPACE` from the environment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
+    /// Entries linked to existing KV v2 fields (`models auth link`), by entry name.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub links: std::collections::BTreeMap<String, KvLink>,
 }
 
 /// How the backend gets a token.
@@ -200,6 +203,7 @@ impl OpenBaoConfig {
             ca_file: self.ca_file.clone(),
             allow_insecure_http: self.allow_insecure_http,
             namespace,
+            links: self.links.clone(),
         })
     }
 

@@ -35,7 +35,10 @@ pub(super) struct KvFields<'a> {
 impl OpenBaoBackend {
     /// `Some(live)` when metadata exists; live = the current version is readable.
     pub(super) fn metadata_state(&self, name: &str) -> Result<Option<bool>> {
-        let path = self.metadata_path(name);
+        let path = match self.linked(name) {
+            Some(l) => l.metadata_path(),
+            None => self.metadata_path(name),
+        };
         let r = self.call(Method::Get, &path, None)?;
         match r.status {
             200 => {
@@ -67,6 +70,9 @@ impl OpenBaoBackend {
     }
 
     pub(super) fn get_str(&self, name: &str) -> Result<Option<SecretBytes>> {
+        if let Some(l) = self.linked(name) {
+            return self.read_link(name, l);
+        }
         let path = self.data_path(name);
         let r = self.call(Method::Get, &path, None)?;
         match r.status {
@@ -278,6 +284,7 @@ impl Backend for OpenBaoBackend {
 
     fn set(&self, name: &EntryName, value: &[u8]) -> Result<()> {
         self.check_name(name)?;
+        self.refuse_linked(name)?;
         let b64 = Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(value));
         let mut body = Zeroizing::new(String::with_capacity(b64.len() + 32));
         body.push_str("{\"data\":{\"");
@@ -312,6 +319,7 @@ impl Backend for OpenBaoBackend {
 
     fn delete(&self, name: &EntryName) -> Result<bool> {
         self.check_name(name)?;
+        self.refuse_linked(name)?;
         if self.metadata_state(name.as_str())? != Some(true) {
             return Ok(false);
         }
@@ -326,6 +334,7 @@ impl Backend for OpenBaoBackend {
 
     fn purge(&self, name: &EntryName) -> Result<bool> {
         self.check_name(name)?;
+        self.refuse_linked(name)?;
         self.purge_str(name.as_str())
     }
 
@@ -354,6 +363,14 @@ impl Backend for OpenBaoBackend {
                 if k.ends_with('/') {
                     folders.push(full);
                 } else if let Ok(n) = EntryName::new(&full) {
+                    keys.push(n);
+                }
+            }
+        }
+        // Linked entries live elsewhere.
+        for name in self.cfg.links.keys() {
+            if let Ok(n) = EntryName::new(name) {
+                if !keys.contains(&n) {
                     keys.push(n);
                 }
             }

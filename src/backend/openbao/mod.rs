@@ -42,6 +42,7 @@ mod credential;
 mod errors;
 mod keychain_token;
 mod kv;
+mod link;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
@@ -58,6 +59,7 @@ use errors::*;
 pub use keychain_token::*;
 #[allow(unused_imports)]
 use kv::*;
+pub use link::KvLink;
 
 /// The KV v2 data field holding the base64 of a secret.
 pub const VALUE_FIELD: &str = "value_b64";

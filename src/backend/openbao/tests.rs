@@ -13,6 +13,7 @@ fn cfg(addr: &str) -> OpenBaoConfig {
         ca_file: None,
         allow_insecure_http: false,
         namespace: None,
+        links: Default::default(),
     }
 }
 

@@ -106,6 +106,7 @@ fn backend(addr: &str, auth: OpenBaoAuth, namespace: Option<&str>) -> OpenBaoBac
         ca_file: None,
         allow_insecure_http: false,
         namespace: namespace.map(String::from),
+        links: Default::default(),
     })
     .unwrap()
 }
