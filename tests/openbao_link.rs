@@ -141,3 +141,128 @@ fn linked_profile_resolves_an_existing_kv_field_under_the_reader_policy() {
     let (_, v) = s.api("GET", "secret/data/providers/openrouter", None);
     assert_eq!(v["data"]["data"]["apiKey"], rotated.as_str());
 }
+
+#[test]
+fn rollback_restores_an_earlier_kv_version_and_status_shows_versions() {
+    let Some(s) = bao::DevServer::start("rollback_restores_an_earlier_kv_version") else {
+        return;
+    };
+    let h = Home::new();
+    let token_file = s.private_file("writer-token", &s.root_token);
+    let pw = h.pw_file("pw", "correct horse battery");
+    let o = h
+        .cmd()
+        .args([
+            "init",
+            "--backend",
+            "openbao",
+            "--kdf-memory-mib",
+            "1",
+            "--kdf-iterations",
+            "1",
+        ])
+        .args(["--addr", &s.addr, "--prefix", "clawvault/rb"])
+        .arg("--token-file")
+        .arg(&token_file)
+        .arg("--passphrase-file")
+        .arg(&pw)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "init: {}", text(&o.stderr));
+    let keys: Vec<String> = (1..=3)
+        .map(|i| format!("sk-ant-v{i}-{}", common::random_suffix()))
+        .collect();
+    for k in &keys {
+        let o = h
+            .cmd()
+            .args(["models", "auth", "paste-api-key", "--provider", "anthropic"])
+            .write_stdin(format!("{k}\n"))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "paste: {}", text(&o.stderr));
+    }
+    let resolved = |h: &Home| -> String {
+        let o = h.resolve(&["main/anthropic:default"], |_| {});
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["values"]["main/anthropic:default"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(resolved(&h), keys[2]);
+    let status = |h: &Home| -> Value {
+        let o = h
+            .cmd()
+            .args(["models", "status", "--json"])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "status: {}", text(&o.stderr));
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["openbaoVersions"]["anthropic:default"].clone()
+    };
+    let st = status(&h);
+    assert_eq!(st["current"], 3, "{st}");
+    assert_eq!(st["live"], json!([1, 2, 3]), "{st}");
+    assert!(st["updated"].as_str().unwrap().starts_with("20"), "{st}");
+
+    // Default: the version before the current one, written again as version 4.
+    let o = h
+        .cmd()
+        .args(["models", "auth", "rollback", "anthropic:default"])
+        .output()
+        .unwrap();
+    let err = text(&o.stderr);
+    assert!(o.status.success(), "rollback: {err}");
+    assert!(
+        err.contains("restored version 2") && err.contains("version 4"),
+        "{err}"
+    );
+    assert!(!err.contains(&keys[1]), "{err}");
+    assert_eq!(resolved(&h), keys[1]);
+    let o = h
+        .cmd()
+        .args([
+            "models",
+            "auth",
+            "rollback",
+            "anthropic:default",
+            "--version",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "rollback --version 1: {}",
+        text(&o.stderr)
+    );
+    assert_eq!(resolved(&h), keys[0]);
+    assert_eq!(status(&h)["current"], 5);
+    let o = h
+        .cmd()
+        .args([
+            "models",
+            "auth",
+            "rollback",
+            "anthropic:default",
+            "--version",
+            "9",
+        ])
+        .output()
+        .unwrap();
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("version 9") && err.contains("readable versions"),
+        "{err}"
+    );
+    let table = h.cmd().args(["models", "status"]).output().unwrap();
+    let t = text(&table.stdout);
+    assert!(
+        t.contains("OpenBao KV v2 versions") && t.contains("version 5"),
+        "{t}"
+    );
+    for k in &keys {
+        assert!(!t.contains(k.as_str()), "{t}");
+    }
+}

@@ -61,6 +61,8 @@ impl Resp {
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Method {
     Get,
+    /// A GET of one KV v2 version (`?version=N`).
+    GetVersion(u64),
     List,
     Post,
     Delete,
@@ -226,8 +228,11 @@ impl OpenBaoBackend {
         if method == Method::List {
             url.push_str("?list=true");
         }
+        if let Method::GetVersion(n) = method {
+            url.push_str(&format!("?version={n}"));
+        }
         let result = match method {
-            Method::Get | Method::List => {
+            Method::Get | Method::GetVersion(_) | Method::List => {
                 let mut r = self.agent.get(&url);
                 if let Some(t) = token {
                     r = r.header("X-Vault-Token", t.expose_secret());

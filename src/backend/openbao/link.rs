@@ -118,7 +118,7 @@ impl OpenBaoBackend {
             .json()
             .ok_or_else(|| corrupt("the server's answer is not the expected JSON".into()))?;
         let out = self.link_field(&path, l, &v, corrupt);
-        wipe(&mut v);
+        wipe_value(&mut v);
         out
     }
 
@@ -157,11 +157,11 @@ impl OpenBaoBackend {
 
 /// Zeroize every string of a parsed answer before it is freed (a linked path's
 /// other fields are secrets too).
-fn wipe(v: &mut Value) {
+pub(super) fn wipe_value(v: &mut Value) {
     match v {
         Value::String(s) => drop(Zeroizing::new(std::mem::take(s))),
-        Value::Array(a) => a.iter_mut().for_each(wipe),
-        Value::Object(o) => o.values_mut().for_each(wipe),
+        Value::Array(a) => a.iter_mut().for_each(wipe_value),
+        Value::Object(o) => o.values_mut().for_each(wipe_value),
         _ => {}
     }
 }

@@ -47,6 +47,7 @@ mod link;
 mod tests;
 #[cfg(test)]
 mod tests_login;
+mod versions;
 
 pub use args::*;
 #[allow(unused_imports)]
@@ -59,7 +60,10 @@ use errors::*;
 pub use keychain_token::*;
 #[allow(unused_imports)]
 use kv::*;
+#[allow(unused_imports)]
+use link::wipe_value;
 pub use link::KvLink;
+pub use versions::KvVersions;
 
 /// The KV v2 data field holding the base64 of a secret.
 pub const VALUE_FIELD: &str = "value_b64";
