@@ -34,7 +34,7 @@ pub enum BackendConfig {
     /// OS keychain items under this service name.
     Keychain { service: String },
     /// A KV v2 engine of OpenBao or HashiCorp Vault.
-    Openbao(OpenBaoConfig),
+    Openbao(Box<OpenBaoConfig>),
 }
 
 impl BackendConfig {
@@ -266,7 +266,7 @@ impl Vault {
             reason.push_str("; ");
             reason.push_str(&w);
         }
-        let vault = Self::create(dir, vault_id, BackendConfig::Openbao(cfg), passphrase, kdf)?;
+        let vault = Self::create(dir, vault_id, BackendConfig::Openbao(Box::new(cfg)), passphrase, kdf)?;
         Ok((
             vault,
             InitReport {

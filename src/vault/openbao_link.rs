@@ -19,7 +19,7 @@ impl Vault {
                 ),
             });
         };
-        let mut cfg = cfg.clone();
+        let mut cfg = (**cfg).clone();
         match link {
             Some(l) => {
                 cfg.links.insert(name.as_str().to_string(), l.clone());
@@ -34,7 +34,7 @@ impl Vault {
                 cfg.links.remove(name.as_str());
             }
         }
-        self.manifest.backend = BackendConfig::Openbao(cfg);
+        self.manifest.backend = BackendConfig::Openbao(Box::new(cfg));
         self.write_manifest()?;
         self.backend = std::sync::OnceLock::new();
         Ok(path)
