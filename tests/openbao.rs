@@ -37,6 +37,8 @@ fn config(s: &DevServer, prefix: &str, auth: OpenBaoAuth) -> OpenBaoConfig {
         auth,
         ca_file: None,
         allow_insecure_http: false,
+        namespace: None,
+        links: Default::default(),
     }
 }
 

@@ -58,6 +58,8 @@ fn bench_get_many() {
         },
         ca_file: None,
         allow_insecure_http: false,
+        namespace: None,
+        links: Default::default(),
     };
     let tuning = Tuning {
         concurrency,

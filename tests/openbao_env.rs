@@ -21,6 +21,8 @@ fn config(s: &bao::DevServer, auth: OpenBaoAuth) -> OpenBaoConfig {
         auth,
         ca_file: None,
         allow_insecure_http: false,
+        namespace: None,
+        links: Default::default(),
     }
 }
 

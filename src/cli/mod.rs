@@ -15,6 +15,8 @@ use zeroize::Zeroizing;
 
 mod agent_cmd;
 mod doctor_cmd;
+mod kv_versions;
+mod link_cmd;
 mod migrate_cmd;
 mod migrate_openclaw;
 mod models;

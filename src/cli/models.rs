@@ -101,6 +101,10 @@ pub enum AuthCmd {
     /// The per-agent order override
     #[command(subcommand)]
     Order(OrderCmd),
+    /// Use a key that already lives in an OpenBao / Vault KV v2 field (read-only)
+    Link(super::link_cmd::LinkArgs),
+    /// Restore an earlier KV v2 version of an OpenBao-backed profile
+    Rollback(super::kv_versions::RollbackArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -201,6 +205,8 @@ fn paste(
 fn auth_cmd(ctx: &Ctx, a: AuthArgs) -> Result<ExitCode> {
     let outer = a.agent;
     match a.cmd {
+        AuthCmd::Link(l) => super::link_cmd::run(ctx, outer.as_deref(), l),
+        AuthCmd::Rollback(r) => super::kv_versions::rollback(ctx, outer.as_deref(), r),
         AuthCmd::List {
             provider,
             json,
@@ -358,10 +364,18 @@ fn status(ctx: &Ctx, a: StatusArgs) -> Result<ExitCode> {
     let doc = ProfileDoc::load(&agent.profiles_path())?;
     let vault = ctx.open_vault_if_exists()?;
     let rows = auth::status(&doc, vault.as_ref(), now_ms() as i64)?;
+    let kv = super::kv_versions::collect(vault.as_ref(), &agent.id, &rows)?;
     if a.json {
-        print_json(&json!({ "agent": agent.id, "profiles": rows }));
+        let mut out = json!({ "agent": agent.id, "profiles": rows });
+        if let Some(kv) = kv {
+            out["openbaoVersions"] = kv;
+        }
+        print_json(&out);
     } else {
         print_table(&rows, true);
+        if let Some(kv) = &kv {
+            super::kv_versions::print(kv);
+        }
     }
     Ok(if a.check {
         ExitCode::from(auth::check_exit_code(&rows))

@@ -163,8 +163,14 @@ pub(super) fn provider_spec(ctx: &Ctx, vault: &Vault, alias: &str) -> Result<Pro
                 pass_env.push("VAULT_TOKEN".into());
             }
             // role_id / secret_id may be systemd credentials.
-            OpenBaoAuth::Approle { .. } => pass_env.push("CREDENTIALS_DIRECTORY".into()),
+            OpenBaoAuth::Approle { .. }
+            | OpenBaoAuth::Jwt { .. }
+            | OpenBaoAuth::Kubernetes { .. } => pass_env.push("CREDENTIALS_DIRECTORY".into()),
             OpenBaoAuth::Token { .. } => {}
+        }
+        if cfg.namespace.is_none() {
+            pass_env.push("BAO_NAMESPACE".into());
+            pass_env.push("VAULT_NAMESPACE".into());
         }
     }
     if let BackendConfig::Keychain { .. } = vault.manifest().backend {

@@ -16,6 +16,7 @@ use crate::secret::{ExposeSecret, SecretString};
 use crate::trust;
 
 pub mod keywrap;
+mod openbao_link;
 
 use keywrap::{KdfParams, WrapError, WrappedIdentity};
 
@@ -34,7 +35,7 @@ pub enum BackendConfig {
     /// OS keychain items under this service name.
     Keychain { service: String },
     /// A KV v2 engine of OpenBao or HashiCorp Vault.
-    Openbao(OpenBaoConfig),
+    Openbao(Box<OpenBaoConfig>),
 }
 
 impl BackendConfig {
@@ -270,7 +271,7 @@ impl Vault {
             reason.push_str("; ");
             reason.push_str(&w);
         }
-        let vault = Self::create(dir, vault_id, BackendConfig::Openbao(cfg), passphrase, kdf)?;
+        let vault = Self::create(dir, vault_id, BackendConfig::Openbao(Box::new(cfg)), passphrase, kdf)?;
         Ok((
             vault,
             InitReport {
