@@ -18,6 +18,7 @@ pub mod fsutil;
 pub mod fuzzing;
 pub mod importenv;
 pub mod migrate;
+pub mod migrate_journal;
 pub mod openclaw;
 pub mod paths;
 pub mod profiles;

@@ -83,7 +83,7 @@ pub fn migrate(ctx: &Ctx, a: MigrateArgs) -> Result<ExitCode> {
     }
     if a.rollback {
         let v = ctx.unlocked_vault()?;
-        let r = migrate::rollback(&v)?;
+        let r = migrate::rollback(&v, &ctx.state)?;
         print_report(&r, a.json, false);
         return Ok(ExitCode::SUCCESS);
     }
