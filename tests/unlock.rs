@@ -69,7 +69,10 @@ fn when_nothing_unlocks_one_line_lists_every_source_in_order() {
         .args(["unlock", "--status", "--json"])
         .output()
         .unwrap();
+    // Nothing can unlock: `--status` says so and exits 1, so health checks notice.
+    assert_eq!(out.status.code(), Some(1), "unlock --status with no source");
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["next"], serde_json::Value::Null);
     let names: Vec<&str> = v["sources"]
         .as_array()
         .unwrap()
@@ -119,6 +122,7 @@ fn systemd_credential_unlocks_and_its_name_can_be_overridden() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["sources"][3]["state"], "available");
     assert_eq!(v["next"], "systemd credential");
+    assert!(out.status.success(), "a source can unlock: exit 0");
     // Another name, given by --credential.
     std::fs::rename(&f, creds.join("gateway-vault")).unwrap();
     let o = h.resolve(ID, |c| {
