@@ -9,6 +9,7 @@
 
 pub mod agent;
 pub mod auth;
+pub mod authstore;
 pub mod backend;
 pub mod backup;
 pub mod doctor;

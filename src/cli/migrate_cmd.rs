@@ -101,7 +101,33 @@ pub fn migrate(ctx: &Ctx, a: MigrateArgs) -> Result<ExitCode> {
         },
     )?;
     print_report(&r, a.json, a.dry_run);
+    if !a.dry_run {
+        print_openclaw_next_step(&r, a.json);
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// After moving profiles in a JSON-era `auth-profiles.json`: OpenClaw 2026.6 and
+/// later refuse that file (AUTH_PROFILE_MIGRATION_REQUIRED) until its doctor
+/// imports it into SQLite. Say so, with the exact command.
+fn print_openclaw_next_step(r: &Report, json: bool) {
+    let json_era = r.rows.iter().any(|row| {
+        row.action == "moved"
+            && row
+                .path
+                .file_name()
+                .map(|n| n == "auth-profiles.json" || n == "auth.json")
+                .unwrap_or(false)
+    });
+    if !json_era {
+        return;
+    }
+    let msg = "next step: run `openclaw doctor --fix` - OpenClaw 2026.6 and later refuse auth-profiles.json (AUTH_PROFILE_MIGRATION_REQUIRED) until it imports the file (now holding only references) into its SQLite store";
+    if json {
+        eprintln!("{msg}");
+    } else {
+        println!("{msg}");
+    }
 }
 
 pub fn import_env(ctx: &Ctx, a: ImportEnvArgs) -> Result<ExitCode> {

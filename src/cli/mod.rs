@@ -18,6 +18,7 @@ mod doctor_cmd;
 mod migrate_cmd;
 mod models;
 mod openclaw_cmd;
+mod openclaw_delegate;
 mod prompt;
 mod resolve_cmd;
 mod unlock_cmd;
