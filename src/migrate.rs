@@ -135,10 +135,10 @@ impl Report {
 }
 
 // The journal and rollback live in `migrate_journal.rs`.
+pub(crate) use crate::migrate_journal::{begin, entry_is, finish, save_journal};
 pub use crate::migrate_journal::{
     load_journal, load_journal_for, rollback, Journal, JournalEntry, JOURNAL_VERSION,
 };
-pub(crate) use crate::migrate_journal::{begin, entry_is, finish, save_journal};
 
 /// Store and verify: the value read back must equal what was written.
 pub(crate) fn store_verified(vault: &Vault, name: &EntryName, secret: &str) -> Result<()> {

@@ -200,7 +200,11 @@ fn is_plain_relative(p: &Path) -> bool {
 }
 
 /// Where entry `e` lives for this run, or why it may not be touched.
-fn resolve_entry_path(j: &Journal, state: &Path, e: &JournalEntry) -> std::result::Result<PathBuf, String> {
+fn resolve_entry_path(
+    j: &Journal,
+    state: &Path,
+    e: &JournalEntry,
+) -> std::result::Result<PathBuf, String> {
     match e.root.as_deref() {
         Some("state") => {
             if !is_plain_relative(&e.path) {
@@ -215,8 +219,16 @@ fn resolve_entry_path(j: &Journal, state: &Path, e: &JournalEntry) -> std::resul
             // Absolute (version 1, or a file outside the state dir). Inside the
             // current state dir: fine. Outside: only when this is the state dir
             // the journal was written for (not a copy of it).
-            if !e.path.is_absolute() || !e.path.components().all(|c| !matches!(c, Component::ParentDir)) {
-                return Err(format!("journal path {} is not usable; refused", e.path.display()));
+            if !e.path.is_absolute()
+                || !e
+                    .path
+                    .components()
+                    .all(|c| !matches!(c, Component::ParentDir))
+            {
+                return Err(format!(
+                    "journal path {} is not usable; refused",
+                    e.path.display()
+                ));
             }
             if e.path.starts_with(state) {
                 return Ok(e.path.clone());
@@ -265,8 +277,8 @@ fn backup_path(vault: &Vault, b: &Path) -> Result<PathBuf> {
             dir.display()
         )));
     };
-    let name_ok = p.parent().map(|d| canon(d) == canon(&dir)).unwrap_or(false)
-        && p.file_name().is_some();
+    let name_ok =
+        p.parent().map(|d| canon(d) == canon(&dir)).unwrap_or(false) && p.file_name().is_some();
     if !name_ok {
         return Err(Error::Other(format!(
             "journal backup {} is not inside {}; refused",
@@ -298,7 +310,11 @@ pub(crate) fn begin(vault: &Vault, j: &mut Journal, path: &Path) -> Result<usize
     let backup = match &current {
         Some(bytes) => {
             let b = backup::write_backup(vault, path, bytes)?;
-            Some(b.strip_prefix(vault.dir()).map(Path::to_path_buf).unwrap_or(b))
+            Some(
+                b.strip_prefix(vault.dir())
+                    .map(Path::to_path_buf)
+                    .unwrap_or(b),
+            )
         }
         None => None,
     };
@@ -371,7 +387,10 @@ fn imported_by_openclaw(state: &StateDir, path: &Path) -> Option<String> {
 /// with the reason, and its vault entries are kept.
 pub fn rollback(vault: &Vault, state: &StateDir) -> Result<Report> {
     let mut j = load_journal_for(vault, state)?;
-    let state_abs = j.current_state.clone().unwrap_or_else(|| state.path.clone());
+    let state_abs = j
+        .current_state
+        .clone()
+        .unwrap_or_else(|| state.path.clone());
     let mut report = Report::default();
     // The oldest open-or-done entry per path holds the true original.
     let mut seen: Vec<(Option<String>, PathBuf)> = Vec::new();

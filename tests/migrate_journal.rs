@@ -25,8 +25,7 @@ fn env_with(password: &str) -> String {
 }
 
 fn journal(h: &Home) -> serde_json::Value {
-    serde_json::from_slice(&std::fs::read(h.vault().join("migrate-journal.json")).unwrap())
-        .unwrap()
+    serde_json::from_slice(&std::fs::read(h.vault().join("migrate-journal.json")).unwrap()).unwrap()
 }
 
 fn manifest(h: &Home) -> serde_json::Value {
@@ -71,10 +70,7 @@ fn journal_is_not_a_guessing_oracle() {
     // A wordlist attack rebuilds candidate originals and hashes them: no hash of
     // any candidate (the right one included) may appear anywhere on disk.
     let wordlist = ["password", "hunter2", "letmein", WEAK, "letmein2025"];
-    let mut candidates: Vec<Vec<u8>> = wordlist
-        .iter()
-        .map(|w| env_with(w).into_bytes())
-        .collect();
+    let mut candidates: Vec<Vec<u8>> = wordlist.iter().map(|w| env_with(w).into_bytes()).collect();
     candidates.push(original_profiles.clone());
     let disk: Vec<(std::path::PathBuf, String)> = files(h.tmp.path())
         .into_iter()
@@ -96,18 +92,27 @@ fn journal_is_not_a_guessing_oracle() {
     // Backup names carry no digest either: only time, random and the file name.
     for f in files(&h.vault().join("backups")) {
         let n = f.file_name().unwrap().to_string_lossy().into_owned();
-        assert!(n.ends_with(".env.age") || n.ends_with("auth-profiles.json.age"), "{n}");
+        assert!(
+            n.ends_with(".env.age") || n.ends_with("auth-profiles.json.age"),
+            "{n}"
+        );
     }
     // What the journal does hold: keyed fingerprints, relative paths, the vault id.
     let j = journal(&h);
     assert_eq!(j["version"], 2);
-    assert_eq!(j["vaultId"].as_str().unwrap(), manifest(&h)["vaultId"].as_str().unwrap());
+    assert_eq!(
+        j["vaultId"].as_str().unwrap(),
+        manifest(&h)["vaultId"].as_str().unwrap()
+    );
     let entries = j["entries"].as_array().unwrap();
     assert!(entries.len() >= 2, "{j}");
     for e in entries {
         assert!(e.get("sha256").is_none(), "{e}");
         let fp = e["fingerprint"].as_str().unwrap();
-        assert!(fp.starts_with("hmac-sha256:") && fp.len() == 12 + 64, "{fp}");
+        assert!(
+            fp.starts_with("hmac-sha256:") && fp.len() == 12 + 64,
+            "{fp}"
+        );
         assert_eq!(e["root"], "state", "{e}");
         assert!(!e["path"].as_str().unwrap().starts_with('/'), "{e}");
         assert!(e["backup"].as_str().unwrap().starts_with("backups/"), "{e}");
@@ -147,7 +152,10 @@ fn rollback_refuses_a_backup_whose_keyed_fingerprint_does_not_match() {
         .spawn()
         .and_then(|mut c| {
             use std::io::Write;
-            c.stdin.take().unwrap().write_all(b"{\"attacker\":true}\n")?;
+            c.stdin
+                .take()
+                .unwrap()
+                .write_all(b"{\"attacker\":true}\n")?;
             c.wait()
         })
         .unwrap();

@@ -364,11 +364,18 @@ fn json_era_register_then_doctor_import_resolves_through_clawvault() {
         "{text}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(!profiles.exists(), "rollback recreated {}", profiles.display());
+    assert!(
+        !profiles.exists(),
+        "rollback recreated {}",
+        profiles.display()
+    );
     let files = files_outside_vault(&h);
     for s in [&key, &token] {
         let left = files_holding(&files, s);
-        assert!(left.is_empty(), "plaintext restored by rollback in {left:?}");
+        assert!(
+            left.is_empty(),
+            "plaintext restored by rollback in {left:?}"
+        );
     }
     let audit = oc.audit(&h);
     assert_audit_clean_for(&audit, &["anthropic:default", "anthropic:manual"], 2);

@@ -14,7 +14,11 @@ use serde_json::Value;
 
 fn openclaw() -> Option<(PathBuf, PathBuf)> {
     let base = PathBuf::from("/opt/clawvault-ci/openclaw");
-    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     let bin = env("CLAWVAULT_OPENCLAW_BIN")
         .unwrap_or_else(|| base.join("openclaw-2026.9.6/node_modules/.bin/openclaw"));
     let node = env("CLAWVAULT_OPENCLAW_NODE_DIR")
@@ -33,14 +37,21 @@ fn oc(h: &Home, (bin, node): &(PathBuf, PathBuf), args: &[&str], stdin: Option<&
     let mut c = Command::new(bin);
     c.args(args)
         .env_clear()
-        .env("PATH", format!("{}:/usr/local/bin:/usr/bin:/bin", node.display()))
+        .env(
+            "PATH",
+            format!("{}:/usr/local/bin:/usr/bin:/bin", node.display()),
+        )
         .env("HOME", h.tmp.path().join("home"))
         .env("OPENCLAW_STATE_DIR", h.state())
         .env("OPENCLAW_CONFIG_PATH", h.state().join("openclaw.json"))
         .env("NO_COLOR", "1")
         .env("CI", "1")
         .current_dir(h.tmp.path())
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = c.spawn().unwrap();
@@ -59,9 +70,8 @@ fn oc(h: &Home, (bin, node): &(PathBuf, PathBuf), args: &[&str], stdin: Option<&
 }
 
 fn json_of(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout))
-    })
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 fn ids(list: &Value) -> Vec<String> {
@@ -78,9 +88,16 @@ fn ids(list: &Value) -> Vec<String> {
 fn no_json_document(h: &Home) {
     let made: Vec<_> = files(h.tmp.path())
         .into_iter()
-        .filter(|f| f.file_name().map(|n| n == "auth-profiles.json").unwrap_or(false))
+        .filter(|f| {
+            f.file_name()
+                .map(|n| n == "auth-profiles.json")
+                .unwrap_or(false)
+        })
         .collect();
-    assert!(made.is_empty(), "auth-profiles.json created on a SQLite-era install: {made:?}");
+    assert!(
+        made.is_empty(),
+        "auth-profiles.json created on a SQLite-era install: {made:?}"
+    );
 }
 
 #[test]
@@ -92,51 +109,112 @@ fn sqlite_era_models_auth_reads_and_writes_the_store_openclaw_reads() {
         std::fs::set_permissions(&d, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
     }
     let key = format!("sk-ant-api03-{}{}", random_suffix(), random_suffix());
-    let token = format!("sk-ant-oat01-{}", (0..8).map(|_| random_suffix()).collect::<String>());
-    oc(&h, &o, &["models", "auth", "paste-api-key", "--provider", "anthropic"], Some(format!("{key}\n").as_str()));
+    let token = format!(
+        "sk-ant-oat01-{}",
+        (0..8).map(|_| random_suffix()).collect::<String>()
+    );
     oc(
         &h,
         &o,
-        &["models", "auth", "paste-token", "--provider", "anthropic", "--profile-id", "anthropic:tok", "--expires-in", "2h"],
+        &["models", "auth", "paste-api-key", "--provider", "anthropic"],
+        Some(format!("{key}\n").as_str()),
+    );
+    oc(
+        &h,
+        &o,
+        &[
+            "models",
+            "auth",
+            "paste-token",
+            "--provider",
+            "anthropic",
+            "--profile-id",
+            "anthropic:tok",
+            "--expires-in",
+            "2h",
+        ],
         Some(format!("{token}\n").as_str()),
     );
     let pw = h.init_age();
 
     // list: the same profiles OpenClaw lists, in OpenClaw's JSON shape.
     let theirs = json_of(&oc(&h, &o, &["models", "auth", "list", "--json"], None));
-    let ours = json_of(&h.cmd().args(["models", "auth", "list", "--json"]).output().unwrap());
+    let ours = json_of(
+        &h.cmd()
+            .args(["models", "auth", "list", "--json"])
+            .output()
+            .unwrap(),
+    );
     assert_eq!(ids(&ours), ids(&theirs), "ours {ours:#}\ntheirs {theirs:#}");
     assert_eq!(ids(&ours), ["anthropic:manual", "anthropic:tok"]);
     for k in ["agentId", "agentDir", "authStatePath", "provider"] {
         assert_eq!(ours[k], theirs[k], "{k}: ours {ours:#}\ntheirs {theirs:#}");
     }
-    for (a, b) in ours["profiles"].as_array().unwrap().iter().zip(theirs["profiles"].as_array().unwrap()) {
+    for (a, b) in ours["profiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(theirs["profiles"].as_array().unwrap())
+    {
         for k in ["id", "provider", "type", "label"] {
             assert_eq!(a[k], b[k], "{k}");
         }
     }
 
     // status: the token OpenClaw stored with `expires` is expiring; --check says 2.
-    let st = h.cmd().args(["models", "status", "--json", "--check"]).output().unwrap();
-    assert_eq!(st.status.code(), Some(2), "{}", String::from_utf8_lossy(&st.stdout));
+    let st = h
+        .cmd()
+        .args(["models", "status", "--json", "--check"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        st.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&st.stdout)
+    );
     let st: Value = serde_json::from_slice(&st.stdout).unwrap();
-    let tok = st["profiles"].as_array().unwrap().iter().find(|p| p["profileId"] == "anthropic:tok").unwrap();
+    let tok = st["profiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["profileId"] == "anthropic:tok")
+        .unwrap();
     assert_eq!(tok["status"], "expiring", "{st:#}");
 
     // paste through clawvault: into the vault and OpenClaw's store, no JSON file.
     h.cmd()
-        .args(["models", "auth", "paste-api-key", "--provider", "groq", "--profile-id", "groq:manual"])
+        .args([
+            "models",
+            "auth",
+            "paste-api-key",
+            "--provider",
+            "groq",
+            "--profile-id",
+            "groq:manual",
+        ])
         .write_stdin("gsk_SQLITE_ERA_TEST_0123456789abcdef\n")
         .assert()
         .success();
     no_json_document(&h);
     let theirs = json_of(&oc(&h, &o, &["models", "auth", "list", "--json"], None));
-    assert!(ids(&theirs).contains(&"groq:manual".to_string()), "{theirs:#}");
-    let ours = json_of(&h.cmd().args(["models", "auth", "list", "--json"]).output().unwrap());
+    assert!(
+        ids(&theirs).contains(&"groq:manual".to_string()),
+        "{theirs:#}"
+    );
+    let ours = json_of(
+        &h.cmd()
+            .args(["models", "auth", "list", "--json"])
+            .output()
+            .unwrap(),
+    );
     assert_eq!(ids(&ours), ids(&theirs));
     let status = json_of(&oc(&h, &o, &["models", "status", "--json"], None));
     let text = status.to_string();
-    assert!(!text.contains("gsk_SQLITE_ERA_TEST"), "OpenClaw shows the value: {text}");
+    assert!(
+        !text.contains("gsk_SQLITE_ERA_TEST"),
+        "OpenClaw shows the value: {text}"
+    );
     // The reference resolves through clawvault.
     let out = h
         .cmd()

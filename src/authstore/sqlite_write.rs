@@ -66,7 +66,10 @@ pub fn modify<T>(
     if !has_table(&tx, kind.table()).map_err(|e| sql_err(db, e))? {
         return Err(sql_err(
             db,
-            format!("has no {} table; let OpenClaw create its schema first (`openclaw doctor --fix`)", kind.table()),
+            format!(
+                "has no {} table; let OpenClaw create its schema first (`openclaw doctor --fix`)",
+                kind.table()
+            ),
         )
         .into());
     }
@@ -100,7 +103,11 @@ pub fn modify<T>(
         }
     };
     if n != 1 {
-        return Err(sql_err(db, "the auth store row changed while writing; nothing was changed").into());
+        return Err(sql_err(
+            db,
+            "the auth store row changed while writing; nothing was changed",
+        )
+        .into());
     }
     fsutil::crash_point("authstore:before-commit");
     tx.commit().map_err(|e| sql_err(db, e))?;

@@ -6,8 +6,8 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 
 use clawvault::auth::{self, ProfileStatus};
-use clawvault::fsutil::now_ms;
 use clawvault::authstore;
+use clawvault::fsutil::now_ms;
 use clawvault::profiles::ProfileType;
 use clawvault::{Error, Result};
 
@@ -368,7 +368,12 @@ fn order(ctx: &Ctx, outer: &Option<String>, o: OrderCmd) -> Result<ExitCode> {
             OrderCmd::Set { .. } => args.push("set".into()),
             OrderCmd::Clear { .. } => args.push("clear".into()),
         }
-        args.extend(["--provider".into(), provider.clone(), "--agent".into(), agent.id.clone()]);
+        args.extend([
+            "--provider".into(),
+            provider.clone(),
+            "--agent".into(),
+            agent.id.clone(),
+        ]);
         if json {
             args.push("--json".into());
         }

@@ -31,5 +31,7 @@ pub fn run(state: &StateDir, args: &[String]) -> Result<ExitCode> {
         .env("OPENCLAW_STATE_DIR", &state.path)
         .status()
         .map_err(|e| Error::Other(format!("cannot run {}: {e}", bin.display())))?;
-    Ok(ExitCode::from(status.code().unwrap_or(1).clamp(0, 255) as u8))
+    Ok(ExitCode::from(
+        status.code().unwrap_or(1).clamp(0, 255) as u8
+    ))
 }
