@@ -25,6 +25,7 @@ pub mod paths;
 pub mod profiles;
 pub mod providers;
 pub mod resolve;
+pub mod resolve_log;
 pub mod secret;
 pub mod strictjson;
 pub mod unlock;

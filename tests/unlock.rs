@@ -49,6 +49,20 @@ fn when_nothing_unlocks_one_line_lists_every_source_in_order() {
     }
     // OpenClaw's exec protocol: exactly one line on stderr when the batch fails.
     assert_eq!(err.lines().count(), 1, "{err}");
+    // The reason also reaches a log in the vault (ids, never values; 0600), which
+    // `models status` points to.
+    let log = h.vault().join("resolve-errors.log");
+    let body = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        body.contains("main/anthropic:default") && body.contains("agent: "),
+        "{body}"
+    );
+    assert!(!body.contains(KEY));
+    assert_eq!(mode(&log), 0o600);
+    h.cmd()
+        .args(["models", "status"])
+        .assert()
+        .stdout(predicates::str::contains("resolve-errors.log"));
     // Other commands add the hint line.
     let o = h
         .cmd()

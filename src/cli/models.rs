@@ -411,6 +411,15 @@ fn status(ctx: &Ctx, a: StatusArgs) -> Result<ExitCode> {
         print_json(&json!({ "agent": agent.id, "profiles": rows }));
     } else {
         print_table(&rows, true);
+        if let Some(v) = &vault {
+            let log = clawvault::resolve_log::path(v.dir());
+            if log.exists() {
+                println!(
+                    "resolve failures (as OpenClaw saw them) are logged in {}",
+                    log.display()
+                );
+            }
+        }
     }
     Ok(if a.check {
         ExitCode::from(auth::check_exit_code(&rows))

@@ -59,7 +59,9 @@ pub fn run(ctx: &Ctx) -> Result<ExitCode> {
                 if let Some(a) = agent_attempt {
                     e.attempts.insert(0, a);
                 }
-                return Err(e.into());
+                let e: Error = e.into();
+                clawvault::resolve_log::append(vault.dir(), &req.ids, &e.to_string());
+                return Err(e);
             }
         }
     } else {
