@@ -9,6 +9,7 @@
 
 pub mod agent;
 pub mod auth;
+pub mod authstore;
 pub mod backend;
 pub mod backup;
 pub mod doctor;
@@ -18,11 +19,13 @@ pub mod fsutil;
 pub mod fuzzing;
 pub mod importenv;
 pub mod migrate;
+pub mod migrate_journal;
 pub mod openclaw;
 pub mod paths;
 pub mod profiles;
 pub mod providers;
 pub mod resolve;
+pub mod resolve_log;
 pub mod secret;
 pub mod strictjson;
 pub mod trust;

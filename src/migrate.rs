@@ -10,13 +10,12 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
 use crate::auth::REF_PROVIDER;
 use crate::backend::EntryName;
-use crate::backup;
 use crate::error::{Error, Result};
 use crate::fsutil::{self, FileLock};
 use crate::paths::{StateDir, DEFAULT_AGENT};
@@ -135,150 +134,11 @@ impl Report {
     }
 }
 
-/// The migrate journal: `<vault>/migrate-journal.json`. Holds paths, backup files and
-/// whole-file SHA-256 fingerprints; never material.
-#[derive(Debug, Default, Serialize, Deserialize)]
-pub struct Journal {
-    pub version: u32,
-    pub entries: Vec<JournalEntry>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct JournalEntry {
-    pub path: PathBuf,
-    /// `None` when the file did not exist before migrate created it.
-    pub backup: Option<PathBuf>,
-    /// Journals before 0.2 kept an unsalted SHA-256 of the original file here: with
-    /// the rewritten file on disk that was a guessing oracle for the moved value
-    /// (a short password fell to a wordlist). Read for old journals, never written.
-    #[serde(default, skip_serializing)]
-    pub sha256: Option<String>,
-    /// Which file was backed up, by inode, size and mtime: enough to tell on a re-run
-    /// that the file is still the one in the backup, and derived from no content.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file_stamp: Option<FileStamp>,
-    /// Vault entries this migration wrote.
-    pub stored: Vec<String>,
-    pub status: String,
-    pub at: u64,
-}
-
-/// A file's identity without its content: nothing on disk may be a hash of
-/// secret-bearing bytes that a stolen disk could test guesses against.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct FileStamp {
-    pub dev: u64,
-    pub ino: u64,
-    pub len: u64,
-    pub mtime_ns: i128,
-}
-
-impl FileStamp {
-    pub fn of(path: &Path) -> Option<FileStamp> {
-        use std::os::unix::fs::MetadataExt;
-        let m = std::fs::symlink_metadata(path).ok()?;
-        Some(FileStamp {
-            dev: m.dev(),
-            ino: m.ino(),
-            len: m.len(),
-            mtime_ns: m.mtime() as i128 * 1_000_000_000 + m.mtime_nsec() as i128,
-        })
-    }
-}
-
-fn journal_path(vault: &Vault) -> PathBuf {
-    vault.dir().join("migrate-journal.json")
-}
-
-pub fn load_journal(vault: &Vault) -> Result<Journal> {
-    let p = journal_path(vault);
-    fsutil::remove_dead_temp_files(vault.dir());
-    match fsutil::read_private(&p)? {
-        None => Ok(Journal {
-            version: 1,
-            entries: vec![],
-        }),
-        Some(b) => serde_json::from_slice(&b).map_err(|e| {
-            Error::Other(format!(
-                "{} is damaged ({e}); move it aside to continue",
-                p.display()
-            ))
-        }),
-    }
-}
-
-/// A file about to lose its plaintext must have one name: rewriting one link of a
-/// hard-linked file leaves the secret readable through the others.
-fn refuse_hard_links(path: &Path) -> Result<()> {
-    use std::os::unix::fs::MetadataExt;
-    match std::fs::symlink_metadata(path) {
-        Ok(m) if m.is_file() && m.nlink() > 1 => Err(Error::Other(format!(
-            "{} has {} hard links, so the plaintext would stay readable through the others; find them with `find / -xdev -samefile {}` and remove them (or `cp {} tmp && mv tmp {}` to break the link), then re-run",
-            path.display(),
-            m.nlink(),
-            path.display(),
-            path.display(),
-            path.display()
-        ))),
-        _ => Ok(()),
-    }
-}
-
-pub(crate) fn save_journal(vault: &Vault, j: &Journal) -> Result<()> {
-    let mut s = serde_json::to_vec_pretty(j).expect("journal serializes");
-    s.push(b'\n');
-    fsutil::write_atomic(&journal_path(vault), &s)?;
-    Ok(())
-}
-
-/// Open (or reuse) the journal entry for `path` before anything changes: an encrypted
-/// backup of the current bytes. A re-run after a crash reuses the open entry when the
-/// file is still the one that was backed up, so rollback restores the true original.
-pub(crate) fn begin(vault: &Vault, j: &mut Journal, path: &Path) -> Result<usize> {
-    // Journal paths are absolute: a rollback may run from another directory.
-    let abs = std::path::absolute(path).map_err(|e| fsutil::FsError::io(path, e))?;
-    let path = abs.as_path();
-    let current = fsutil::read_private(path)?;
-    refuse_hard_links(path)?;
-    let stamp = current.as_ref().and_then(|_| FileStamp::of(path));
-    let same_file = |e: &JournalEntry| match (&e.file_stamp, &e.sha256) {
-        (Some(s), _) => Some(s) == stamp.as_ref(),
-        // A journal from before 0.2: compare in memory, store nothing.
-        (None, Some(old)) => current.as_deref().map(backup::sha256_hex).as_ref() == Some(old),
-        (None, None) => current.is_none(),
-    };
-    if let Some(i) = j
-        .entries
-        .iter()
-        .position(|e| e.path == path && e.status == "started" && same_file(e))
-    {
-        return Ok(i);
-    }
-    let backup = match &current {
-        Some(bytes) => Some(backup::write_backup(vault, path, bytes)?),
-        None => None,
-    };
-    fsutil::crash_point("migrate:after-backup");
-    j.entries.push(JournalEntry {
-        path: path.to_path_buf(),
-        backup,
-        sha256: None,
-        file_stamp: stamp,
-        stored: vec![],
-        status: "started".into(),
-        at: fsutil::now_ms(),
-    });
-    save_journal(vault, j)?;
-    fsutil::crash_point("migrate:after-journal");
-    Ok(j.entries.len() - 1)
-}
-
-pub(crate) fn finish(vault: &Vault, j: &mut Journal, i: usize) -> Result<()> {
-    j.entries[i].status = "done".into();
-    save_journal(vault, j)
-}
+// The journal and rollback live in `migrate_journal.rs`.
+pub(crate) use crate::migrate_journal::{begin, entry_is, finish, save_journal};
+pub use crate::migrate_journal::{
+    load_journal, load_journal_for, rollback, Journal, JournalEntry, JOURNAL_VERSION,
+};
 
 /// Store and verify: the value read back must equal what was written.
 pub(crate) fn store_verified(vault: &Vault, name: &EntryName, secret: &str) -> Result<()> {
@@ -346,7 +206,7 @@ pub fn migrate(state: &StateDir, vault: &Vault, opts: &Options) -> Result<Report
     let mut journal = if opts.dry_run {
         Journal::default()
     } else {
-        load_journal(vault)?
+        load_journal_for(vault, state)?
     };
     for src in &sources {
         match src.kind {
@@ -403,13 +263,11 @@ fn migrate_profiles(
         // Close entries left open by a run that crashed after its rewrite.
         if !opts.dry_run {
             let mut changed = false;
-            for e in j
-                .entries
-                .iter_mut()
-                .filter(|e| e.path == src.path && e.status == "started")
-            {
-                e.status = "done".into();
-                changed = true;
+            for i in 0..j.entries.len() {
+                if j.entries[i].status == "started" && entry_is(j, i, &src.path) {
+                    j.entries[i].status = "done".into();
+                    changed = true;
+                }
             }
             if changed {
                 save_journal(vault, j)?;
@@ -627,68 +485,4 @@ fn migrate_legacy(
     }
     finish(vault, j, ji_target)?;
     finish(vault, j, ji_legacy)
-}
-
-/// Undo every migration in the journal, newest first: restore each original file byte
-/// for byte from its encrypted backup (or remove a file migrate created), then delete
-/// the vault entries migrate wrote. Needs the unlocked vault.
-pub fn rollback(vault: &Vault) -> Result<Report> {
-    let mut j = load_journal(vault)?;
-    let mut report = Report::default();
-    // The oldest open-or-done entry per path holds the true original.
-    let mut seen: Vec<PathBuf> = Vec::new();
-    let mut restore: Vec<usize> = Vec::new();
-    for (i, e) in j.entries.iter().enumerate() {
-        if e.status != "rolled-back" && !seen.contains(&e.path) {
-            seen.push(e.path.clone());
-            restore.push(i);
-        }
-    }
-    for &i in restore.iter().rev() {
-        let e = j.entries[i].clone();
-        let _lock = FileLock::acquire(&e.path, fsutil::LOCK_WAIT)?;
-        match (&e.backup, &e.sha256) {
-            (Some(b), Some(sha)) => {
-                let bytes = backup::read_backup(vault, b)?;
-                if &backup::sha256_hex(&bytes) != sha {
-                    return Err(Error::Other(format!(
-                        "backup {} does not match the fingerprint recorded for {}; nothing more was restored",
-                        b.display(),
-                        e.path.display()
-                    )));
-                }
-                fsutil::write_atomic(&e.path, &bytes)?;
-            }
-            // The backup is age-authenticated: what decrypts is what was backed up.
-            (Some(b), None) => {
-                let bytes = backup::read_backup(vault, b)?;
-                fsutil::write_atomic(&e.path, &bytes)?;
-            }
-            (None, _) => {
-                let _ = std::fs::remove_file(&e.path);
-            }
-        }
-        report.add(
-            &e.path,
-            "*",
-            "restored",
-            "restored byte for byte from its encrypted backup",
-        );
-    }
-    let b = vault.backend()?;
-    for e in &j.entries {
-        if e.status == "rolled-back" {
-            continue;
-        }
-        for name in &e.stored {
-            if let Ok(n) = EntryName::new(name) {
-                b.delete(&n)?;
-            }
-        }
-    }
-    for e in j.entries.iter_mut() {
-        e.status = "rolled-back".into();
-    }
-    save_journal(vault, &j)?;
-    Ok(report)
 }

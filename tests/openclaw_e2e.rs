@@ -154,6 +154,37 @@ fn json_era_register_then_doctor_import_resolves_through_clawvault() {
         let left = files_holding(&files, s);
         assert!(left.is_empty(), "plaintext left in {left:?}");
     }
+
+    // `migrate --rollback` after OpenClaw's import refuses, with the reason, to put
+    // the plaintext file back beside the SQLite store, and keeps the vault entries
+    // the store references (the audit stays clean).
+    let out = h
+        .cmd()
+        .args(["migrate", "--rollback", "--json", "--passphrase-file"])
+        .arg(&pw)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("refused") && text.contains("OpenClaw"),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !profiles.exists(),
+        "rollback recreated {}",
+        profiles.display()
+    );
+    let files = files_outside_vault(&h);
+    for s in [&key, &token] {
+        let left = files_holding(&files, s);
+        assert!(
+            left.is_empty(),
+            "plaintext restored by rollback in {left:?}"
+        );
+    }
+    let audit = oc.audit(&h);
+    assert_audit_clean_for(&audit, &["anthropic:default", "anthropic:manual"], 2);
 }
 
 /// SQLite era: OpenClaw stores a pasted key and token as plaintext in SQLite ->

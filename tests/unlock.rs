@@ -49,6 +49,20 @@ fn when_nothing_unlocks_one_line_lists_every_source_in_order() {
     }
     // OpenClaw's exec protocol: exactly one line on stderr when the batch fails.
     assert_eq!(err.lines().count(), 1, "{err}");
+    // The reason also reaches a log in the vault (ids, never values; 0600), which
+    // `models status` points to.
+    let log = h.vault().join("resolve-errors.log");
+    let body = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        body.contains("main/anthropic:default") && body.contains("agent: "),
+        "{body}"
+    );
+    assert!(!body.contains(KEY));
+    assert_eq!(mode(&log), 0o600);
+    h.cmd()
+        .args(["models", "status"])
+        .assert()
+        .stdout(predicates::str::contains("resolve-errors.log"));
     // Other commands add the hint line.
     let o = h
         .cmd()
@@ -69,7 +83,10 @@ fn when_nothing_unlocks_one_line_lists_every_source_in_order() {
         .args(["unlock", "--status", "--json"])
         .output()
         .unwrap();
+    // Nothing can unlock: `--status` says so and exits 1, so health checks notice.
+    assert_eq!(out.status.code(), Some(1), "unlock --status with no source");
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["next"], serde_json::Value::Null);
     let names: Vec<&str> = v["sources"]
         .as_array()
         .unwrap()
@@ -119,6 +136,7 @@ fn systemd_credential_unlocks_and_its_name_can_be_overridden() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["sources"][3]["state"], "available");
     assert_eq!(v["next"], "systemd credential");
+    assert!(out.status.success(), "a source can unlock: exit 0");
     // Another name, given by --credential.
     std::fs::rename(&f, creds.join("gateway-vault")).unwrap();
     let o = h.resolve(ID, |c| {

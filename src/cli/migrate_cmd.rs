@@ -91,7 +91,7 @@ pub fn migrate(ctx: &Ctx, a: MigrateArgs) -> Result<ExitCode> {
     }
     if a.rollback {
         let v = ctx.unlocked_vault()?;
-        let r = migrate::rollback(&v)?;
+        let r = migrate::rollback(&v, &ctx.state)?;
         print_report(&r, a.json, false);
         return Ok(ExitCode::SUCCESS);
     }
@@ -122,11 +122,38 @@ pub fn migrate(ctx: &Ctx, a: MigrateArgs) -> Result<ExitCode> {
     );
     print_report(&r, a.json, a.dry_run);
     pass?;
+    // The pass ran `openclaw doctor --fix` itself when it found an openclaw binary.
+    if !a.dry_run && r.count("imported") == 0 {
+        print_openclaw_next_step(&r, a.json);
+    }
     Ok(if r.count("left") > 0 || r.count("conflict") > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// After moving profiles in a JSON-era `auth-profiles.json`: OpenClaw 2026.6 and
+/// later refuse that file (AUTH_PROFILE_MIGRATION_REQUIRED) until its doctor
+/// imports it into SQLite. Say so, with the exact command.
+fn print_openclaw_next_step(r: &Report, json: bool) {
+    let json_era = r.rows.iter().any(|row| {
+        row.action == "moved"
+            && row
+                .path
+                .file_name()
+                .map(|n| n == "auth-profiles.json" || n == "auth.json")
+                .unwrap_or(false)
+    });
+    if !json_era {
+        return;
+    }
+    let msg = "next step: run `openclaw doctor --fix` - OpenClaw 2026.6 and later refuse auth-profiles.json (AUTH_PROFILE_MIGRATION_REQUIRED) until it imports the file (now holding only references) into its SQLite store";
+    if json {
+        eprintln!("{msg}");
+    } else {
+        println!("{msg}");
+    }
 }
 
 pub fn import_env(ctx: &Ctx, a: ImportEnvArgs) -> Result<ExitCode> {

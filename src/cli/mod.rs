@@ -21,6 +21,7 @@ mod migrate_cmd;
 mod migrate_openclaw;
 mod models;
 mod openclaw_cmd;
+mod openclaw_delegate;
 mod prompt;
 mod resolve_cmd;
 mod unlock_cmd;

@@ -6,8 +6,9 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 
 use clawvault::auth::{self, ProfileStatus};
+use clawvault::authstore;
 use clawvault::fsutil::now_ms;
-use clawvault::profiles::{ProfileDoc, ProfileType};
+use clawvault::profiles::ProfileType;
 use clawvault::{Error, Result};
 
 use super::{prompt, Ctx};
@@ -191,13 +192,17 @@ fn paste(
     } else {
         "API key"
     };
+    // Refuse before reading the secret when the store cannot be written.
+    authstore::write_store(&ctx.state, &agent)?;
     let secret = prompt::read_secret(what)?;
-    auth::store_profile_secret(&vault, &agent, &id, ty, provider, &secret, expires)?;
+    let store = authstore::ops::paste(
+        &vault, &ctx.state, &agent, &id, ty, provider, &secret, expires,
+    )?;
     eprintln!(
         "stored {what} for {id} (agent {}) in the {} vault; {} now holds only a reference",
         agent.id,
         vault.manifest().backend.kind(),
-        agent.profiles_path().display()
+        store.path().display()
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -213,14 +218,35 @@ fn auth_cmd(ctx: &Ctx, a: AuthArgs) -> Result<ExitCode> {
             agent,
         } => {
             let agent = ctx.agent(pick(&outer, &agent))?;
-            let doc = ProfileDoc::load(&agent.profiles_path())?;
+            let (doc, store_path) = authstore::effective_doc(&ctx.state, &agent)?;
             let vault = ctx.open_vault_if_exists()?;
             let mut rows = auth::status(&doc, vault.as_ref(), now_ms() as i64)?;
             if let Some(p) = &provider {
                 rows.retain(|r| &r.provider == p);
             }
             if json {
-                print_json(&json!({ "agent": agent.id, "profiles": rows }));
+                // OpenClaw's shape (`agentId`, `agentDir`, `authStatePath`,
+                // `provider`, profiles[].id/provider/type/label), plus clawvault's
+                // per-profile status fields.
+                let profiles: Vec<serde_json::Value> = rows
+                    .iter()
+                    .map(|r| {
+                        let mut v = serde_json::to_value(r).expect("serializes");
+                        if let Some(o) = v.as_object_mut() {
+                            o.insert("id".into(), json!(r.profile_id));
+                            o.insert("label".into(), json!(r.profile_id));
+                        }
+                        v
+                    })
+                    .collect();
+                print_json(&json!({
+                    "agentId": agent.id,
+                    "agentDir": agent.dir,
+                    "authStatePath": store_path,
+                    "provider": provider,
+                    "profiles": profiles,
+                    "agent": agent.id,
+                }));
             } else {
                 print_table(&rows, false);
             }
@@ -302,7 +328,7 @@ fn auth_cmd(ctx: &Ctx, a: AuthArgs) -> Result<ExitCode> {
                 }
             }
             let vault = ctx.open_vault_if_exists()?;
-            let r = auth::logout(vault.as_ref(), &agent, &profile_id, purge)?;
+            let r = authstore::ops::logout(vault.as_ref(), &ctx.state, &agent, &profile_id, purge)?;
             eprintln!(
                 "removed {}{}",
                 r.profile_id,
@@ -339,6 +365,29 @@ fn order(ctx: &Ctx, outer: &Option<String>, o: OrderCmd) -> Result<ExitCode> {
     };
     let agent = ctx.agent(pick(outer, agent))?;
     auth::validate_provider(&provider)?;
+    if authstore::era(&ctx.state) == authstore::Era::Sqlite {
+        // The order holds no secret and lives in OpenClaw's own state: OpenClaw's
+        // command writes it with OpenClaw's rules.
+        let mut args: Vec<String> = vec!["models".into(), "auth".into(), "order".into()];
+        match &o {
+            OrderCmd::Get { .. } => args.push("get".into()),
+            OrderCmd::Set { .. } => args.push("set".into()),
+            OrderCmd::Clear { .. } => args.push("clear".into()),
+        }
+        args.extend([
+            "--provider".into(),
+            provider.clone(),
+            "--agent".into(),
+            agent.id.clone(),
+        ]);
+        if json {
+            args.push("--json".into());
+        }
+        if let OrderCmd::Set { ids, .. } = &o {
+            args.extend(ids.iter().cloned());
+        }
+        return super::openclaw_delegate::run(&ctx.state, &args);
+    }
     // auth-state.json beside auth-profiles.json holds the order when it exists.
     let result = match o {
         OrderCmd::Get { .. } => auth::order_get(&agent, &provider)?,
@@ -361,7 +410,7 @@ fn order(ctx: &Ctx, outer: &Option<String>, o: OrderCmd) -> Result<ExitCode> {
 
 fn status(ctx: &Ctx, a: StatusArgs) -> Result<ExitCode> {
     let agent = ctx.agent(a.agent.agent.as_deref())?;
-    let doc = ProfileDoc::load(&agent.profiles_path())?;
+    let (doc, _) = authstore::effective_doc(&ctx.state, &agent)?;
     let vault = ctx.open_vault_if_exists()?;
     let rows = auth::status(&doc, vault.as_ref(), now_ms() as i64)?;
     let kv = super::kv_versions::collect(vault.as_ref(), &agent.id, &rows)?;
@@ -375,6 +424,15 @@ fn status(ctx: &Ctx, a: StatusArgs) -> Result<ExitCode> {
         print_table(&rows, true);
         if let Some(kv) = &kv {
             super::kv_versions::print(kv);
+        }
+        if let Some(v) = &vault {
+            let log = clawvault::resolve_log::path(v.dir());
+            if log.exists() {
+                println!(
+                    "resolve failures (as OpenClaw saw them) are logged in {}",
+                    log.display()
+                );
+            }
         }
     }
     Ok(if a.check {

@@ -78,7 +78,9 @@ pub fn run(ctx: &Ctx, a: ResolveArgs) -> Result<ExitCode> {
                 if let Some(a) = agent_attempt {
                     e.attempts.insert(0, a);
                 }
-                return Err(e.into());
+                let e: Error = e.into();
+                clawvault::resolve_log::append(vault.dir(), &req.ids, &e.to_string());
+                return Err(e);
             }
         }
     } else {

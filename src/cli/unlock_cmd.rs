@@ -223,12 +223,17 @@ fn status(ctx: &Ctx, json: bool) -> Result<ExitCode> {
         for (i, r) in rows.iter().enumerate() {
             println!("  {}. {:<19} {:<13} {}", i + 1, r.source, r.state, r.detail);
         }
-        match first {
+        match &first {
             Some(s) => println!("the next unlock would use: {s}"),
             None => println!("no source can unlock the vault now"),
         }
     }
-    Ok(ExitCode::SUCCESS)
+    // Scripts and health checks read the exit code: 1 when nothing can unlock.
+    Ok(if first.is_some() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// Forget every cached copy: the agent's, the keychain item, the keyutils key.

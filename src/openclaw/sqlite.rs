@@ -54,14 +54,14 @@ impl StoreKind {
         }
     }
 
-    fn update_sql(&self) -> &'static str {
+    pub(crate) fn update_sql(&self) -> &'static str {
         match self {
             StoreKind::Shared => "UPDATE config_machine_state SET value_json = ?1, updated_at_ms = ?2 WHERE state_key = 'authProfiles.store' AND value_json = ?3",
             StoreKind::Agent(_) => "UPDATE auth_profile_store SET store_json = ?1, updated_at = ?2 WHERE store_key = 'primary' AND store_json = ?3",
         }
     }
 
-    fn table(&self) -> &'static str {
+    pub(crate) fn table(&self) -> &'static str {
         match self {
             StoreKind::Shared => "config_machine_state",
             StoreKind::Agent(_) => "auth_profile_store",
@@ -114,7 +114,7 @@ pub fn store_locations(state: &StateDir, agent: Option<&str>) -> Vec<(StoreKind,
     out
 }
 
-fn sql_err(path: &Path, e: impl std::fmt::Display) -> OpenClawError {
+pub(crate) fn sql_err(path: &Path, e: impl std::fmt::Display) -> OpenClawError {
     OpenClawError::Sqlite {
         path: path.to_path_buf(),
         reason: e.to_string(),
@@ -131,7 +131,7 @@ fn open_read_only(path: &Path) -> Result<Connection> {
     Ok(c)
 }
 
-fn has_table(c: &Connection, table: &str) -> rusqlite::Result<bool> {
+pub(crate) fn has_table(c: &Connection, table: &str) -> rusqlite::Result<bool> {
     c.query_row(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
         [table],
@@ -141,7 +141,7 @@ fn has_table(c: &Connection, table: &str) -> rusqlite::Result<bool> {
     .map(|o| o.is_some())
 }
 
-fn read_cell(c: &Connection, kind: &StoreKind) -> rusqlite::Result<Option<String>> {
+pub(crate) fn read_cell(c: &Connection, kind: &StoreKind) -> rusqlite::Result<Option<String>> {
     if !has_table(c, kind.table())? {
         return Ok(None);
     }
