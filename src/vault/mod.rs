@@ -271,7 +271,13 @@ impl Vault {
             reason.push_str("; ");
             reason.push_str(&w);
         }
-        let vault = Self::create(dir, vault_id, BackendConfig::Openbao(Box::new(cfg)), passphrase, kdf)?;
+        let vault = Self::create(
+            dir,
+            vault_id,
+            BackendConfig::Openbao(Box::new(cfg)),
+            passphrase,
+            kdf,
+        )?;
         Ok((
             vault,
             InitReport {
