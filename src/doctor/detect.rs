@@ -599,6 +599,10 @@ impl Detector {
             }
         } else if flag && i > ne && quotes == 0 {
             sep = true;
+        } else if quotes == 0 && i > ne && hay[i..].starts_with(b"is ") {
+            // Prose in transcripts: "the gateway token is 3f9c…".
+            i += 3;
+            sep = true;
         }
         if !sep {
             return Err(ne);
@@ -622,7 +626,7 @@ impl Detector {
             Some(_) if !plausible_token(v) => return Err(ne),
             Some(k) => k,
             None => {
-                if !credential_like(v, strong_name(name)) {
+                if !credential_like(v, strong_name(name) && !digest_name(name)) {
                     return Err(ne);
                 }
                 kind_from_name(name)
@@ -947,6 +951,15 @@ fn strong_name(name: &[u8]) -> bool {
     ]
     .iter()
     .any(|w| l.windows(w.len()).any(|x| x == *w))
+}
+
+/// Names that say the value is a digest (`integrity_token_sha256`, `checksum`):
+/// a hex digest under them is not a token even when "token" is in the name.
+fn digest_name(name: &[u8]) -> bool {
+    let l = name.to_ascii_lowercase();
+    [&b"sha1"[..], b"sha256", b"sha512", b"digest", b"checksum", b"hash", b"integrity", b"md5"]
+        .iter()
+        .any(|w| l.windows(w.len()).any(|x| x == *w))
 }
 
 fn kind_from_name(name: &[u8]) -> Kind {
