@@ -242,6 +242,66 @@ write_planted(os.path.join(home, ".config/systemd/user/openclaw-gateway.service"
     "[Service]", "ExecStart=/usr/bin/openclaw gateway", f'Environment="OPENCLAW_GATEWAY_TOKEN={gw}"'],
     {3: "gateway-token"})
 
+# Adversarial contexts (issue 15): every place a real host carries a credential, and
+# decoys of every false-alarm class. Values vary with the seed; decoys are planted on
+# lines of their own so any finding there counts as a false alarm in score.py.
+JWT_IO = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwi"
+          "aWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c")
+
+
+def decoy_lines():
+    return [
+        '{"providers":{"ollama":{"baseUrl":"http://127.0.0.1:11434/v1","apiKey":"ollama-local"}}}',
+        'OPENAI_API_KEY=EMPTY',
+        'LMSTUDIO_API_KEY="lm-studio"',
+        'api_key = "not-needed"',
+        '"apiKey": "OPENAI_API_KEY"',
+        '"apiKey": "secretref-managed"',
+        '"Authorization": "secretref-env:GROQ_API_KEY"',
+        'ANTHROPIC_API_KEY=sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH',
+        f'Authorization: Bearer {JWT_IO}',
+        'export OPENAI_API_KEY="example-openai-key-not-real"',
+        'token: your-telegram-bot-token-here',
+        f'commit {r(HEX, 40)} Merge branch main',
+        f'sha256:{r(HEX, 64)}  openclaw-2026.9.6.tgz',
+        f'integrity_token_sha256={r(HEX, 64)}',
+    ]
+
+
+def adversarial(i):
+    tg, gw2, sl = MAKERS["telegram"](), MAKERS["gateway-token"](), MAKERS["slack-bot"]()
+    ref = f"1//0{r(URLSAFE, 60)}"
+    base = os.path.join(state, f"adv{i}")
+    logs = [f"2026-03-0{i + 1}T10:00:00Z info starting"] + decoy_lines() + [
+        f"2026-03-0{i + 1}T10:00:01Z GET https://api.telegram.org/bot{tg}/getUpdates 200",
+        f'{{"level":"info","msg":"ws connect","auth":{{"gatewayToken":"{gw2}"}}}}',
+        f"slack: connected with {sl}",
+    ]
+    n = len(logs)
+    write_planted(os.path.join(base, "logs/gateway.log"), logs, {n - 2: "telegram", n - 1: "gateway-token", n: "slack-bot"})
+    tr = decoy_lines() + [
+        json.dumps({"type": "toolResult", "content": json.dumps({"access_token": MAKERS["jwt"](), "refresh_token": ref})}),
+        json.dumps({"type": "message", "text": f"the gateway token is {MAKERS['gateway-token']()}"}),
+        json.dumps({"type": "toolCall", "args": {"command": f"curl -s https://api.telegram.org/bot{MAKERS['telegram']()}/sendMessage -d text=hi"}}),
+    ]
+    n = len(tr)
+    write_planted(os.path.join(base, "agents/main/sessions/adv.jsonl"), tr, {n - 2: "google-refresh", n - 1: "gateway-token", n: "telegram"})
+    write_planted(os.path.join(base, "deploy.sh"), ["#!/bin/sh", "cat > .env <<EOF", f"GROQ_API_KEY={MAKERS['groq']()}", "EOF",
+                  f"openclaw channels add telegram --token {MAKERS['telegram']()}"], {3: "groq", 5: "telegram"})
+    write_planted(os.path.join(base, "config.yaml"), ["providers:", "  openai:", f"    api_key: {MAKERS['openai-project']()}",
+                  "  local:", "    api_key: ollama-local"], {3: "openai-project"})
+    write_planted(os.path.join(base, "creds.ini"), ["[default]", f"aws_access_key_id = {MAKERS['aws-key-id']()}",
+                  f"aws_secret_access_key = {MAKERS['aws-secret']()}", "region = eu-west-1"], {2: "aws-key-id", 3: "aws-secret"})
+    write_planted(os.path.join(base, "bot.toml"), ["[discord]", f'token = "{MAKERS["discord"]()}"', "[local]", 'api_key = "EMPTY"'], {2: "discord"})
+    write_planted(os.path.join(base, "ai.openclaw.gateway.plist"), ["<dict>", "<key>OPENCLAW_GATEWAY_TOKEN</key>",
+                  f"<string>{MAKERS['gateway-token']()}</string>", "</dict>"], {3: "gateway-token"})
+    write_planted(os.path.join(base, "openclaw-gateway.service"), ["[Service]",
+                  f"Environment=TELEGRAM_BOT_TOKEN={MAKERS['telegram']()}", "Environment=OLLAMA_API_KEY=ollama-local"], {2: "telegram"})
+
+
+for i in range(3):
+    adversarial(i)
+
 with open(os.path.join(out, "planted.json"), "w") as f:
     json.dump(planted, f, indent=1)
 print(f"{total / 1048576:.0f} MiB in {len(sizes)} files, {len(planted)} planted credentials")

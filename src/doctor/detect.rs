@@ -599,6 +599,10 @@ impl Detector {
             }
         } else if flag && i > ne && quotes == 0 {
             sep = true;
+        } else if quotes == 0 && i > ne && hay[i..].starts_with(b"is ") {
+            // Prose in transcripts: "the gateway token is 3f9c…".
+            i += 3;
+            sep = true;
         }
         if !sep {
             return Err(ne);
@@ -622,7 +626,7 @@ impl Detector {
             Some(_) if !plausible_token(v) => return Err(ne),
             Some(k) => k,
             None => {
-                if !credential_like(v, strong_name(name)) {
+                if !credential_like(v, strong_name(name) && !digest_name(name)) {
                     return Err(ne);
                 }
                 kind_from_name(name)
@@ -949,6 +953,24 @@ fn strong_name(name: &[u8]) -> bool {
     .any(|w| l.windows(w.len()).any(|x| x == *w))
 }
 
+/// Names that say the value is a digest (`integrity_token_sha256`, `checksum`):
+/// a hex digest under them is not a token even when "token" is in the name.
+fn digest_name(name: &[u8]) -> bool {
+    let l = name.to_ascii_lowercase();
+    [
+        &b"sha1"[..],
+        b"sha256",
+        b"sha512",
+        b"digest",
+        b"checksum",
+        b"hash",
+        b"integrity",
+        b"md5",
+    ]
+    .iter()
+    .any(|w| l.windows(w.len()).any(|x| x == *w))
+}
+
 fn kind_from_name(name: &[u8]) -> Kind {
     let l = String::from_utf8_lossy(name).to_ascii_lowercase();
     if l.contains("pass") || l.contains("pwd") {
@@ -1069,7 +1091,23 @@ pub fn is_placeholder(v: &[u8]) -> bool {
         b"not-a-real",
         b"fake",
     ];
-    WORDS.iter().any(|w| has(w))
+    // Whole-case only (`YOUR_KEY`, `your-key`), and short words bounded by
+    // non-letters: random key material contains `HeRe` or `fake` by chance
+    // (a 116-character `sk-proj-` key did, on a held-out bench seed).
+    WORDS.iter().any(|w| {
+        let up = w.to_ascii_uppercase();
+        let mut cap = w.to_vec();
+        cap[0] = cap[0].to_ascii_uppercase();
+        (0..v.len().saturating_sub(w.len() - 1)).any(|i| {
+            let x = &v[i..i + w.len()];
+            if x != *w && x != up.as_slice() && x != cap.as_slice() {
+                return false;
+            }
+            w.len() > 6
+                || ((i == 0 || !v[i - 1].is_ascii_alphabetic())
+                    && v.get(i + w.len()).is_none_or(|b| !b.is_ascii_alphabetic()))
+        })
+    })
 }
 
 /// `a.b.c` where every part is an identifier.
