@@ -249,6 +249,7 @@ pub fn run(ctx: &Ctx, vault: &Vault, o: &PassOptions, report: &mut Report) -> Re
         report.add(&ctx.state.path, "*", "left", "a running gateway holds OpenClaw's database: stop it and run `clawvault openclaw scrub` to remove the plaintext `secrets apply` leaves in the shared store");
     } else if !stores.is_empty() || !json_stores.is_empty() {
         scrub_stores(ctx, &sv, alias, o.agent, false)?;
+        restore_expiries(ctx, &stores, o.agent, report)?;
     }
     let needles: Vec<&[u8]> = sv.all_secrets();
     let backup = |label: &str, data: &[u8]| sv.backup(label, data);
@@ -281,6 +282,55 @@ pub fn run(ctx: &Ctx, vault: &Vault, o: &PassOptions, report: &mut Report) -> Re
                 }
                 Err(e) => report.add(&cfg_path, "*", "unverified", e),
             }
+        }
+    }
+    Ok(())
+}
+
+/// `secrets apply` writes a token profile's `tokenRef` into the agent store without
+/// its `expires` (OpenClaw 2026.9.6), so OpenClaw then shows it as `static` and never
+/// warns before it expires. Put back the expiry each token profile had before.
+fn restore_expiries(
+    ctx: &Ctx,
+    before: &[sqlite::AuthStore],
+    agent: Option<&str>,
+    report: &mut Report,
+) -> Result<()> {
+    use clawvault::profiles::ProfileType;
+    let mut expiries: std::collections::BTreeMap<String, i64> = Default::default();
+    for s in before {
+        for p in s.doc.profiles() {
+            if p.profile_type() == ProfileType::Token {
+                if let Some(e) = p.expires() {
+                    expiries.entry(p.id.to_string()).or_insert(e);
+                }
+            }
+        }
+    }
+    if expiries.is_empty() {
+        return Ok(());
+    }
+    for (kind, path) in sqlite::store_locations(&ctx.state, agent) {
+        if !path.is_file() {
+            continue;
+        }
+        let fixed = clawvault::authstore::sqlite_write::modify(&ctx.state, &kind, &path, |doc| {
+            let mut fixed = Vec::new();
+            for (id, exp) in &expiries {
+                let lost = doc
+                    .get(id)
+                    .map(|p| p.profile_type() == ProfileType::Token && p.expires().is_none())
+                    .unwrap_or(false);
+                if lost {
+                    doc.set_profile_field(id, "expires", Some((*exp).into()));
+                    fixed.push(id.clone());
+                }
+            }
+            let changed = !fixed.is_empty();
+            Ok((fixed, changed))
+        })?;
+        for id in fixed {
+            report.add(&path, &id, "repaired", "restored the `expires` that `openclaw secrets apply` dropped, so OpenClaw still warns before the token expires");
         }
     }
     Ok(())
