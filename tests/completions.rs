@@ -78,10 +78,12 @@ fn generated_completion_scripts_parse_in_their_shells() {
         if !have(interp) {
             continue;
         }
-        // The check itself must be able to fail: a truncated script is rejected.
-        let cut = &script[..script.len() * 2 / 3];
-        let (ok, _) = parses(interp, flags, cut);
-        assert!(!ok, "{interp} {flags:?} accepted a truncated script: the check proves nothing");
+        // The check itself must be able to fail: the same script with an unclosed
+        // `if` appended is rejected.
+        let mut broken = script.clone();
+        broken.extend_from_slice(b"\nif true; then\n");
+        let (ok, _) = parses(interp, flags, &broken);
+        assert!(!ok, "{interp} {flags:?} accepted an unclosed `if`: the check proves nothing");
         let (ok, err) = parses(interp, flags, &script);
         assert!(ok, "{interp} rejects `clawvault completions {name}`: {err}");
         checked += 1;
