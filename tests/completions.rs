@@ -83,7 +83,10 @@ fn generated_completion_scripts_parse_in_their_shells() {
         let mut broken = script.clone();
         broken.extend_from_slice(b"\nif true; then\n");
         let (ok, _) = parses(interp, flags, &broken);
-        assert!(!ok, "{interp} {flags:?} accepted an unclosed `if`: the check proves nothing");
+        assert!(
+            !ok,
+            "{interp} {flags:?} accepted an unclosed `if`: the check proves nothing"
+        );
         let (ok, err) = parses(interp, flags, &script);
         assert!(ok, "{interp} rejects `clawvault completions {name}`: {err}");
         checked += 1;

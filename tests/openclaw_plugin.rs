@@ -16,9 +16,16 @@ use serde_json::{json, Value};
 const KEY: &str = "sk-ant-api03-TESTONLY-plugin-0123456789abcdef";
 
 fn find_openclaw() -> Option<(PathBuf, PathBuf)> {
-    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     let mut candidates = vec![];
-    if let (Some(b), Some(n)) = (env("CLAWVAULT_OPENCLAW_BIN"), env("CLAWVAULT_OPENCLAW_NODE_DIR")) {
+    if let (Some(b), Some(n)) = (
+        env("CLAWVAULT_OPENCLAW_BIN"),
+        env("CLAWVAULT_OPENCLAW_NODE_DIR"),
+    ) {
         candidates.push((b, n));
     }
     let p = Path::new("/opt/clawvault-ci/openclaw");
@@ -35,7 +42,10 @@ fn openclaw(oc: &(PathBuf, PathBuf), h: &Home, pw: &Path, args: &[&str]) -> Outp
     let out = Command::new(&oc.0)
         .args(args)
         .env_clear()
-        .env("PATH", format!("{}:/usr/local/bin:/usr/bin:/bin", oc.1.display()))
+        .env(
+            "PATH",
+            format!("{}:/usr/local/bin:/usr/bin:/bin", oc.1.display()),
+        )
         .env("HOME", h.tmp.path().join("home"))
         .env("OPENCLAW_STATE_DIR", h.state())
         .env("OPENCLAW_CONFIG_PATH", h.state().join("openclaw.json"))
@@ -78,11 +88,18 @@ fn plugin_installs_locally_and_its_preset_resolves_through_clawvault() {
         .unwrap(),
     )
     .unwrap();
+    // OpenClaw 2026.9.6 audits refs from its own store: import the JSON-era
+    // auth-profiles.json (which holds only the reference) the supported way.
+    let out = openclaw(&oc, &h, &pw, &["doctor", "--fix", "--non-interactive"]);
+    assert!(out.status.success(), "doctor --fix failed");
     // Control: without the plugin installed the same ref does not resolve, so the
     // passing audit below is the plugin's doing.
     let before = audit(&oc, &h, &pw);
     assert!(
-        before["summary"]["unresolvedRefCount"].as_u64().unwrap_or(0) >= 1,
+        before["summary"]["unresolvedRefCount"]
+            .as_u64()
+            .unwrap_or(0)
+            >= 1,
         "ref resolved with no plugin installed: {before:#}"
     );
     let plugin = Path::new(env!("CARGO_MANIFEST_DIR")).join("contrib/openclaw-plugin");
@@ -90,7 +107,13 @@ fn plugin_installs_locally_and_its_preset_resolves_through_clawvault() {
         &oc,
         &h,
         &pw,
-        &["plugins", "install", "--force", "--accept-capabilities", plugin.to_str().unwrap()],
+        &[
+            "plugins",
+            "install",
+            "--force",
+            "--accept-capabilities",
+            plugin.to_str().unwrap(),
+        ],
     );
     assert!(
         out.status.success(),
@@ -113,7 +136,10 @@ fn audit(oc: &(PathBuf, PathBuf), h: &Home, pw: &Path) -> Value {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(!stdout.contains(KEY), "audit output carries the key");
     let audit: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("audit is not JSON ({e}): {stdout}{}", String::from_utf8_lossy(&out.stderr))
+        panic!(
+            "audit is not JSON ({e}): {stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
     });
     audit
 }
