@@ -14,6 +14,7 @@ use clawvault::{Error, Result};
 use zeroize::Zeroizing;
 
 mod agent_cmd;
+mod completions_cmd;
 mod doctor_cmd;
 mod kv_versions;
 mod link_cmd;
@@ -109,6 +110,10 @@ pub enum Command {
     ///
     /// Exit 0 clean, 1 findings at or above --fail-on, 2 the audit itself failed.
     Doctor(clawvault::doctor::DoctorArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout
+    Completions(completions_cmd::CompletionsArgs),
+    /// Print the clawvault(1) man page (roff) to stdout
+    Man,
 }
 
 /// Everything a command needs to find its files.
@@ -206,6 +211,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     if let Some(fd) = cli.global.passphrase_fd {
         set_cloexec(fd);
     }
+    // Generated from the clap definitions alone: no state directory needed.
+    match cli.command {
+        Command::Completions(a) => return completions_cmd::completions(a),
+        Command::Man => return completions_cmd::man(),
+        _ => {}
+    }
     let ctx = Ctx::new(cli.global, matches!(cli.command, Command::Resolve(_)))?;
     match cli.command {
         Command::Init(a) => vault_cmd::init(&ctx, a),
@@ -221,6 +232,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Lock => unlock_cmd::lock(&ctx),
         Command::Agent(c) => agent_cmd::run(&ctx, c),
         Command::Doctor(a) => Ok(doctor_cmd::run(&ctx, a)),
+        Command::Completions(_) | Command::Man => unreachable!("handled above"),
     }
 }
 
