@@ -36,3 +36,41 @@ fn redacted_transcript_keeps_json_and_backup_restores_original() {
     let plain = age::decrypt(&id, &blob).unwrap();
     assert_eq!(plain, orig.as_bytes());
 }
+
+#[test]
+fn concurrent_appender_lines_survive_redaction() {
+    use std::io::Write;
+    let tmp = tempfile::tempdir().unwrap();
+    let key = "sk-proj-APPENDTEST0123456789abcdefABCDEF0123456789xyz";
+    let path = tmp.path().join("s2.jsonl");
+    let mut orig = String::new();
+    for i in 0..4000 {
+        orig.push_str(&format!("{{\"n\":{i},\"content\":\"key {key}\"}}\n"));
+    }
+    std::fs::write(&path, &orig).unwrap();
+    let id = age::x25519::Identity::generate();
+    let det = Detector::new(&[secret_bytes(key.as_bytes().to_vec())]);
+    let p2 = path.clone();
+    let appender = std::thread::spawn(move || {
+        for i in 0..200 {
+            let mut f = std::fs::OpenOptions::new().append(true).open(&p2).unwrap();
+            f.write_all(format!("{{\"appended\":{i}}}\n").as_bytes())
+                .unwrap();
+        }
+    });
+    redact_file(&path, &det, &id.to_public(), &tmp.path().join("b"))
+        .unwrap()
+        .unwrap();
+    appender.join().unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(!text.contains(key));
+    for i in 0..200 {
+        assert!(
+            text.contains(&format!("{{\"appended\":{i}}}\n")),
+            "line {i} lost"
+        );
+    }
+    for l in text.lines() {
+        serde_json::from_str::<serde_json::Value>(l).unwrap();
+    }
+}
