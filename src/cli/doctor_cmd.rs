@@ -6,7 +6,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clawvault::doctor::{self, DoctorArgs, FixPrompt, MigrationKind};
+use clawvault::doctor::{self, DoctorArgs, FixAction, FixPrompt, MigrationKind};
 use clawvault::importenv;
 use clawvault::migrate;
 use clawvault::secret::{secret_bytes, SecretBytes};
@@ -42,9 +42,10 @@ fn run_inner(ctx: &Ctx, args: &DoctorArgs) -> Result<u8, String> {
         .as_ref()
         .map(|v| vault_secrets(v, &opts))
         .unwrap_or_default();
-    let yes = args.yes;
+    let (yes, redact) = (args.yes, args.redact);
     let mut decide = |p: &FixPrompt| -> bool {
-        if yes {
+        // Redacting transcripts is never implied by --yes alone.
+        if yes && (redact || !matches!(p.action, FixAction::Redact { .. })) {
             return true;
         }
         tty && confirm(&format!("{}?", p.summary))

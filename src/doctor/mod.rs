@@ -111,6 +111,11 @@ pub struct DoctorArgs {
     /// Apply --fix without asking.
     #[arg(long)]
     pub yes: bool,
+    /// With --fix: overwrite credentials found in session transcripts and logs with a
+    /// marker (encrypted backup first) and list them as "rotate now". Asked on a
+    /// terminal; --yes applies it only together with --redact.
+    #[arg(long, requires = "fix")]
+    pub redact: bool,
     /// Accepted findings, by fingerprint; findings listed there are not reported.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
@@ -146,6 +151,7 @@ impl Default for DoctorArgs {
             fail_on: FailOn::Warn,
             fix: false,
             yes: false,
+            redact: false,
             baseline: None,
             update_baseline: false,
             no_history: false,
@@ -1194,8 +1200,16 @@ pub fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<u8, DoctorError> {
-    let yes = args.yes;
-    run_with(args, state_dir, vault_dir, &[], &mut |_| yes, out, err)
+    let (yes, redact) = (args.yes, args.redact);
+    run_with(
+        args,
+        state_dir,
+        vault_dir,
+        &[],
+        &mut |p| yes && (redact || !matches!(p.action, FixAction::Redact { .. })),
+        out,
+        err,
+    )
 }
 
 /// [`run`] with the vault's secrets for exact matching and a decision callback
@@ -1253,6 +1267,7 @@ pub fn run_with(
         let preview: &mut dyn Write = if args.json { err } else { out };
         outcome = Some(fix::apply(
             &mut report,
+            state_dir,
             vd.as_deref(),
             &det,
             decide,

@@ -11,8 +11,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+pub mod redact;
+
 use super::checks::shell_quote;
-use super::detect::Detector;
+use super::detect::{self, Detector};
 use super::{DoctorError, Report};
 use crate::fsutil;
 
@@ -20,8 +22,19 @@ use crate::fsutil;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "action", rename_all = "camelCase")]
 pub enum FixAction {
-    Chmod { path: PathBuf, mode: u32 },
-    ScrubHistory { path: PathBuf, lines: Vec<u64> },
+    Chmod {
+        path: PathBuf,
+        mode: u32,
+    },
+    ScrubHistory {
+        path: PathBuf,
+        lines: Vec<u64>,
+    },
+    /// Overwrite the credentials in a transcript or log with a marker
+    /// (`--redact`; never implied by `--yes` alone).
+    Redact {
+        path: PathBuf,
+    },
 }
 
 /// What the decision callback is asked about.
@@ -80,12 +93,16 @@ pub struct FixOutcome {
     pub declined: Vec<String>,
     pub refused: Vec<String>,
     pub backups: Vec<PathBuf>,
+    /// Credentials a transcript or log exposed: rotate them now.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rotate_now: Vec<redact::RotateNow>,
 }
 
 /// Apply what can be applied; fixed findings move from `report.findings` to
 /// `report.fixed`. `show` receives the redacted preview of history lines.
 pub fn apply(
     report: &mut Report,
+    state_dir: &Path,
     vault_dir: Option<&Path>,
     det: &Detector,
     decide: &mut dyn FnMut(&FixPrompt) -> bool,
@@ -105,7 +122,7 @@ pub fn apply(
                     .or_default()
                     .extend(lines.iter().copied());
             }
-            None => {}
+            Some(FixAction::Redact { .. }) | None => {}
         }
     }
     let mut done: Vec<FixAction> = Vec::new();
@@ -195,6 +212,16 @@ pub fn apply(
         done.push(action);
     }
 
+    redact_found(
+        report,
+        state_dir,
+        vault_dir,
+        det,
+        decide,
+        show,
+        &mut outcome,
+    )?;
+
     let (fixed, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut report.findings)
         .into_iter()
         .partition(|f| match &f.action {
@@ -204,11 +231,144 @@ pub fn apply(
             Some(FixAction::ScrubHistory { path, .. }) => done
                 .iter()
                 .any(|d| matches!(d, FixAction::ScrubHistory { path: p, .. } if p == path)),
-            None => false,
+            Some(FixAction::Redact { .. }) | None => false,
         });
     report.findings = kept;
     report.fixed.extend(fixed);
     Ok(outcome)
+}
+
+/// Findings in a transcript or a log: a credential found there.
+fn redactable(f: &super::Finding) -> bool {
+    match f.check_id.as_str() {
+        "plaintext.transcript" | "plaintext.log" => true,
+        "vault.secret-copy" => matches!(
+            super::scan::categorize_state(&f.abs_path),
+            super::scan::Category::Transcript | super::scan::Category::Log
+        ),
+        _ => false,
+    }
+}
+
+/// `--redact`: overwrite the credentials in every transcript and log that holds
+/// one, keep each original encrypted, and list what must be rotated.
+fn redact_found(
+    report: &mut Report,
+    state_dir: &Path,
+    vault_dir: Option<&Path>,
+    det: &Detector,
+    decide: &mut dyn FnMut(&FixPrompt) -> bool,
+    show: &mut dyn Write,
+    outcome: &mut FixOutcome,
+) -> Result<(), DoctorError> {
+    let paths: BTreeSet<PathBuf> = report
+        .findings
+        .iter()
+        .filter(|f| redactable(f))
+        .map(|f| f.abs_path.clone())
+        .collect();
+    if paths.is_empty() {
+        return Ok(());
+    }
+    let recipient = vault_dir.and_then(|d| {
+        crate::vault::Vault::open(d)
+            .ok()
+            .and_then(|v| v.recipient().ok())
+            .map(|r| (d.join("backups"), r))
+    });
+    let mut exposed: BTreeMap<[u8; 32], (detect::Hit, Vec<PathBuf>)> = BTreeMap::new();
+    let mut redacted: BTreeSet<PathBuf> = BTreeSet::new();
+    for path in paths {
+        let action = FixAction::Redact { path: path.clone() };
+        let Some((backup_dir, recipient)) = &recipient else {
+            outcome.refused.push(format!(
+                "redact {}: no vault to keep the encrypted backup in; create one with `clawvault init`, then run --fix --redact again",
+                path.display()
+            ));
+            continue;
+        };
+        let summary = format!(
+            "overwrite the credentials in {} with the marker `{}` (the original is kept encrypted to the vault in {})",
+            path.display(),
+            redact::MARKER,
+            backup_dir.display()
+        );
+        if !decide(&FixPrompt {
+            action: &action,
+            summary: summary.clone(),
+        }) {
+            outcome
+                .declined
+                .push(format!("{summary} (pass --redact --yes to apply)"));
+            continue;
+        }
+        match redact::redact_file(&path, det, recipient, backup_dir) {
+            Ok(Some(r)) => {
+                let mut msg = format!(
+                    "redacted {} credential occurrence(s) in {}",
+                    r.occurrences,
+                    path.display()
+                );
+                if r.appended > 0 {
+                    msg.push_str(&format!(
+                        " ({} byte(s) appended meanwhile were checked too)",
+                        r.appended
+                    ));
+                }
+                if !r.kept_lines.is_empty() {
+                    outcome.refused.push(format!(
+                        "redact {}: line(s) {:?} left unchanged: overwriting would break their JSON; delete the file after rotating",
+                        path.display(),
+                        r.kept_lines
+                    ));
+                } else {
+                    redacted.insert(path.clone());
+                }
+                for h in r.hits {
+                    exposed
+                        .entry(h.hash)
+                        .or_insert_with(|| (h, Vec::new()))
+                        .1
+                        .push(path.clone());
+                }
+                outcome.applied.push(msg);
+                outcome.backups.push(r.backup);
+            }
+            Ok(None) => {
+                redacted.insert(path.clone());
+            }
+            Err(e) => outcome.refused.push(format!("redact: {e}")),
+        }
+    }
+    if !exposed.is_empty() {
+        let profiles = redact::profile_ids(state_dir);
+        writeln!(
+            show,
+            "ROTATE NOW: {} credential(s) reached a transcript or a log (a model provider or a backup saw them):",
+            exposed.len()
+        )?;
+        for (h, files) in exposed.into_values() {
+            let r = redact::rotate_entry(&h, files, &profiles);
+            writeln!(
+                show,
+                "  {} {}{}: {}",
+                r.kind,
+                r.preview,
+                match (&r.provider, &r.profile_id) {
+                    (Some(p), Some(id)) => format!(" (provider {p}, profile {id})"),
+                    _ => String::new(),
+                },
+                r.command
+            )?;
+            outcome.rotate_now.push(r);
+        }
+    }
+    let (fixed, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut report.findings)
+        .into_iter()
+        .partition(|f| redactable(f) && redacted.contains(&f.abs_path));
+    report.findings = kept;
+    report.fixed.extend(fixed);
+    Ok(())
 }
 
 /// Print the given lines with every secret in them redacted.
