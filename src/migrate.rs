@@ -114,13 +114,7 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn add(
-        &mut self,
-        path: &Path,
-        id: &str,
-        action: &'static str,
-        detail: impl Into<String>,
-    ) {
+    pub fn add(&mut self, path: &Path, id: &str, action: &'static str, detail: impl Into<String>) {
         self.rows.push(Row {
             path: path.to_path_buf(),
             profile_id: id.to_string(),

@@ -8,7 +8,7 @@ use clawvault::secret::secret_bytes;
 #[test]
 fn redacted_transcript_keeps_json_and_backup_restores_original() {
     let tmp = tempfile::tempdir().unwrap();
-    let key = "sk-proj-REDACTTEST0123456789abcdefABCDEF0123456789xyz";
+    let key = "sk-proj-RdQ7v2Lk9Xw4Tz8Hm3Pn6Rb1Yc5Jd0Gf2Vs7Ke4";
     let path = tmp.path().join("s1.jsonl");
     let mut orig = String::new();
     orig.push_str("{\"role\":\"user\",\"content\":\"my key is ");
@@ -41,7 +41,7 @@ fn redacted_transcript_keeps_json_and_backup_restores_original() {
 fn concurrent_appender_lines_survive_redaction() {
     use std::io::Write;
     let tmp = tempfile::tempdir().unwrap();
-    let key = "sk-proj-APPENDTEST0123456789abcdefABCDEF0123456789xyz";
+    let key = "sk-proj-ApW3q8Zr5Nx2Lv7Bk4Ht9Md6Fy1Cs0Jp3Gw8Ue5";
     let path = tmp.path().join("s2.jsonl");
     let mut orig = String::new();
     for i in 0..4000 {

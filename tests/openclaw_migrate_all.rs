@@ -47,8 +47,15 @@ fn one_migrate_leaves_no_movable_plaintext_on_a_mixed_host() {
     oc.ok(
         &h,
         &[
-            "models", "auth", "paste-token", "--provider", "anthropic", "--profile-id",
-            "anthropic:setup", "--expires-in", "365d",
+            "models",
+            "auth",
+            "paste-token",
+            "--provider",
+            "anthropic",
+            "--profile-id",
+            "anthropic:setup",
+            "--expires-in",
+            "365d",
         ],
         Some(&format!("{token}\n")),
     );
@@ -64,7 +71,12 @@ fn one_migrate_leaves_no_movable_plaintext_on_a_mixed_host() {
     // Config secrets on the credential surface, as JSON5 with a comment.
     let gw = format!("gw-{}{}", r(), r());
     let prov = format!("sk-proj-{}{}", r(), r());
-    let tg = format!("{}:AA{}{}", 100000000 + rand::random::<u32>() % 800000000, r(), r());
+    let tg = format!(
+        "{}:AA{}{}",
+        100000000 + rand::random::<u32>() % 800000000,
+        r(),
+        r()
+    );
     let xai = format!("xai-{}{}", r(), r());
     let cfg_path = config_path(&h);
     let mut cfg: Value = std::fs::read(&cfg_path)
@@ -73,8 +85,7 @@ fn one_migrate_leaves_no_movable_plaintext_on_a_mixed_host() {
         .unwrap_or_else(|| serde_json::json!({}));
     cfg["gateway"]["mode"] = "local".into();
     cfg["gateway"]["auth"] = serde_json::json!({"mode": "token", "token": gw});
-    cfg["models"]["providers"]["groq"] =
-        serde_json::json!({"baseUrl": "https://api.groq.com/openai/v1", "apiKey": prov, "models": []});
+    cfg["models"]["providers"]["groq"] = serde_json::json!({"baseUrl": "https://api.groq.com/openai/v1", "apiKey": prov, "models": []});
     cfg["channels"]["telegram"]["botToken"] = tg.clone().into();
     cfg["plugins"]["entries"]["xai"]["config"]["webSearch"]["apiKey"] = xai.clone().into();
     let text = format!(
@@ -92,7 +103,10 @@ fn one_migrate_leaves_no_movable_plaintext_on_a_mixed_host() {
     let all = [&key, &token, &work_key, &gw, &prov, &tg, &xai];
     let before = files_outside_vault(&h);
     for s in all {
-        assert!(!files_holding(&before, s).is_empty(), "setup: {s} not on disk");
+        assert!(
+            !files_holding(&before, s).is_empty(),
+            "setup: {s} not on disk"
+        );
     }
 
     // The one command.
@@ -126,11 +140,17 @@ fn one_migrate_leaves_no_movable_plaintext_on_a_mixed_host() {
     let audit = oc.audit(&h);
     assert_eq!(audit["summary"]["plaintextCount"], 0, "{audit:#}");
     assert_eq!(audit["summary"]["unresolvedRefCount"], 0, "{audit:#}");
-    assert!(audit["resolution"]["refsChecked"].as_u64().unwrap_or(0) >= 5, "{audit:#}");
+    assert!(
+        audit["resolution"]["refsChecked"].as_u64().unwrap_or(0) >= 5,
+        "{audit:#}"
+    );
     // Only advice may remain: OpenClaw's doctor copies a provider's config key into
     // an auth profile, and then notes that the profile shadows the config ref.
     for f in audit["findings"].as_array().unwrap() {
-        assert_eq!(f["code"], "REF_SHADOWED", "audit finding left: {f:#}\n{audit:#}");
+        assert_eq!(
+            f["code"], "REF_SHADOWED",
+            "audit finding left: {f:#}\n{audit:#}"
+        );
     }
     oc.ok(&h, &["config", "validate"], None);
     // No byte of any moved credential left anywhere outside the vault.
@@ -158,7 +178,10 @@ fn one_migrate_leaves_no_movable_plaintext_on_a_mixed_host() {
     for p in copies.iter().flatten() {
         seen += 1;
         assert!(p.get("tokenRef").is_some(), "{p:#}");
-        assert!(p["expires"].as_u64().unwrap_or(0) > 0, "expires lost: {p:#}");
+        assert!(
+            p["expires"].as_u64().unwrap_or(0) > 0,
+            "expires lost: {p:#}"
+        );
     }
     assert!(seen > 0, "no SQLite copy of the token profile found");
     assert_private_tree(&h.vault());

@@ -329,11 +329,11 @@ fn every_writing_command_keeps_files_0600_and_dirs_0700_under_umask_000() {
         &t,
         "openrouter:default",
         "openrouter",
-        "sk-or-v1-PERMS0123456789abcdef0123456789abcdef0123456789abcdef01234567",
+        "sk-or-v1-PRM7f3k9Qw2Lz8Xv5Nc1Bt6Hy4Dg0Js9Ke3Ra7Uo2Pm5Wi8Fq1Zx4Cv6Yb3Gn9Ts2Lh5Md8Ek0Aj",
     );
     private_file(
         &env,
-        b"NODE_ENV=production\nOPENAI_API_KEY=sk-proj-PERMSdoctor0123456789abcdefABCDEFGHIJKLMNOPQRSTUV\n",
+        b"NODE_ENV=production\nOPENAI_API_KEY=sk-proj-PRMdoc4Hq8Zt2Wk6Xn9Lp3Vr7Bc1Ym5Fs0Jd8Ug2Ke6Ta4\n",
     );
     let proj = home.join("proj");
     std::fs::create_dir(&proj).unwrap();

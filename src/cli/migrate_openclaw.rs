@@ -117,7 +117,12 @@ pub fn run(ctx: &Ctx, vault: &Vault, o: &PassOptions, report: &mut Report) -> Re
             (Some(cli), false) => {
                 cli.doctor_fix().map_err(Error::Other)?;
                 for p in &json_stores {
-                    report.add(p, "*", "imported", "into OpenClaw's SQLite store by `openclaw doctor --fix`");
+                    report.add(
+                        p,
+                        "*",
+                        "imported",
+                        "into OpenClaw's SQLite store by `openclaw doctor --fix`",
+                    );
                 }
             }
             (None, false) => {
@@ -140,21 +145,43 @@ pub fn run(ctx: &Ctx, vault: &Vault, o: &PassOptions, report: &mut Report) -> Re
     let stores = sqlite::read_all(&ctx.state, o.agent).map_err(Error::from)?;
     let (cands, skipped) = plan::collect(&stores);
     for s in &skipped {
-        report.add(Path::new(&s.store), &s.profile_id, "skipped", s.reason.clone());
+        report.add(
+            Path::new(&s.store),
+            &s.profile_id,
+            "skipped",
+            s.reason.clone(),
+        );
     }
     if o.dry_run {
         for c in &cfg_found {
-            report.add(&cfg_path, &c.path(), "would move", format!("to the vault as {} (through `openclaw secrets apply`)", c.entry));
+            report.add(
+                &cfg_path,
+                &c.path(),
+                "would move",
+                format!(
+                    "to the vault as {} (through `openclaw secrets apply`)",
+                    c.entry
+                ),
+            );
         }
         for c in &cands {
-            report.add(Path::new(&c.store), &c.profile_id, "would move", format!("to the vault as {} (through `openclaw secrets apply`)", c.entry()));
+            report.add(
+                Path::new(&c.store),
+                &c.profile_id,
+                "would move",
+                format!(
+                    "to the vault as {} (through `openclaw secrets apply`)",
+                    c.entry()
+                ),
+            );
         }
         return Ok(());
     }
 
     let mut planned_cfg: Vec<&ConfigSecret> = Vec::new();
     for c in &cfg_found {
-        let name = EntryName::new(&c.entry).map_err(|e| Error::Usage(format!("{}: {e}", c.path())))?;
+        let name =
+            EntryName::new(&c.entry).map_err(|e| Error::Usage(format!("{}: {e}", c.path())))?;
         if store_verified(vault, &name, c.secret.as_bytes())? {
             planned_cfg.push(c);
         } else {
@@ -163,7 +190,8 @@ pub fn run(ctx: &Ctx, vault: &Vault, o: &PassOptions, report: &mut Report) -> Re
     }
     let mut planned: Vec<&plan::Candidate> = Vec::new();
     for c in &cands {
-        let name = EntryName::new(&c.entry()).map_err(|e| Error::Usage(format!("profile {}: {e}", c.profile_id)))?;
+        let name = EntryName::new(&c.entry())
+            .map_err(|e| Error::Usage(format!("profile {}: {e}", c.profile_id)))?;
         if store_verified(vault, &name, c.secret.as_bytes())? {
             planned.push(c);
         } else {
@@ -178,13 +206,14 @@ pub fn run(ctx: &Ctx, vault: &Vault, o: &PassOptions, report: &mut Report) -> Re
         let dir = vault.dir().join("plans");
         fsutil::ensure_private_dir(&dir)?;
         let plan_path = dir.join(format!("migrate-{}.json", fsutil::now_ms()));
-        let write_plan = |path: &Path, cands: &[&plan::Candidate], cfg: &[&ConfigSecret]| -> Result<()> {
-            let mut text = serde_json::to_vec_pretty(&plan::build_all(&spec, cands, cfg))
-                .expect("plan serializes");
-            text.push(b'\n');
-            fsutil::write_atomic(path, &text)?;
-            Ok(())
-        };
+        let write_plan =
+            |path: &Path, cands: &[&plan::Candidate], cfg: &[&ConfigSecret]| -> Result<()> {
+                let mut text = serde_json::to_vec_pretty(&plan::build_all(&spec, cands, cfg))
+                    .expect("plan serializes");
+                text.push(b'\n');
+                fsutil::write_atomic(path, &text)?;
+                Ok(())
+            };
         write_plan(&plan_path, &planned, &planned_cfg)?;
         // OpenClaw registers a plugin's credential paths only while the plugin is
         // installed: a config path it does not accept now is found one by one (only
@@ -236,10 +265,26 @@ pub fn run(ctx: &Ctx, vault: &Vault, o: &PassOptions, report: &mut Report) -> Re
             ))
         })?;
         for c in &planned_cfg {
-            report.add(&cfg_path, &c.path(), "moved", format!("to the vault as {}; OpenClaw resolves it through clawvault", c.entry));
+            report.add(
+                &cfg_path,
+                &c.path(),
+                "moved",
+                format!(
+                    "to the vault as {}; OpenClaw resolves it through clawvault",
+                    c.entry
+                ),
+            );
         }
         for c in &planned {
-            report.add(Path::new(&c.store), &c.profile_id, "moved", format!("to the vault as {}; OpenClaw resolves it through clawvault", c.entry()));
+            report.add(
+                Path::new(&c.store),
+                &c.profile_id,
+                "moved",
+                format!(
+                    "to the vault as {}; OpenClaw resolves it through clawvault",
+                    c.entry()
+                ),
+            );
         }
     }
 
@@ -260,11 +305,26 @@ pub fn run(ctx: &Ctx, vault: &Vault, o: &PassOptions, report: &mut Report) -> Re
         } else {
             "an auth store OpenClaw already imported into SQLite (its audit flags it as legacy residue)".to_string()
         };
-        report.add(&f.path, "*", "removed", format!("{why}; encrypted backup at {}", f.backup.display()));
+        report.add(
+            &f.path,
+            "*",
+            "removed",
+            format!("{why}; encrypted backup at {}", f.backup.display()),
+        );
     }
     let models = residue::models_json_files(&ctx.state);
     for f in residue::scrub_models_json(&models, &needles, false, &backup).map_err(Error::Other)? {
-        report.add(&f.path, "*", "rewrote", format!("{} resolved key(s) replaced by OpenClaw's `{}` marker; encrypted backup at {}", f.count, residue::SECRETREF_MARKER, f.backup.display()));
+        report.add(
+            &f.path,
+            "*",
+            "rewrote",
+            format!(
+                "{} resolved key(s) replaced by OpenClaw's `{}` marker; encrypted backup at {}",
+                f.count,
+                residue::SECRETREF_MARKER,
+                f.backup.display()
+            ),
+        );
     }
 
     // (5) OpenClaw's own verdict.
@@ -272,12 +332,30 @@ pub fn run(ctx: &Ctx, vault: &Vault, o: &PassOptions, report: &mut Report) -> Re
         if cfg_path.is_file() || !stores.is_empty() {
             match cli.audit() {
                 Ok(a) => {
-                    report.add(&cfg_path, "*", if a.plaintext == 0 && a.unresolved == 0 { "verified" } else { "left" }, format!(
+                    report.add(
+                        &cfg_path,
+                        "*",
+                        if a.plaintext == 0 && a.unresolved == 0 {
+                            "verified"
+                        } else {
+                            "left"
+                        },
+                        format!(
                         "`openclaw secrets audit`: {} plaintext, {} unresolved, {} refs checked",
                         a.plaintext, a.unresolved, a.refs_checked
-                    ));
-                    for (code, file, path) in a.findings.iter().filter(|f| f.0 == "PLAINTEXT_FOUND" || f.0 == "REF_UNRESOLVED") {
-                        report.add(Path::new(file), path, "left", format!("{code}: see `openclaw secrets audit`"));
+                    ),
+                    );
+                    for (code, file, path) in a
+                        .findings
+                        .iter()
+                        .filter(|f| f.0 == "PLAINTEXT_FOUND" || f.0 == "REF_UNRESOLVED")
+                    {
+                        report.add(
+                            Path::new(file),
+                            path,
+                            "left",
+                            format!("{code}: see `openclaw secrets audit`"),
+                        );
                     }
                 }
                 Err(e) => report.add(&cfg_path, "*", "unverified", e),
@@ -339,10 +417,15 @@ fn restore_expiries(
 /// Whether this install keeps auth profiles in SQLite (OpenClaw 2026.6+): its
 /// shared database exists, or an `openclaw` new enough to create it runs it.
 fn sqlite_era(ctx: &Ctx) -> bool {
-    ctx.state.path.join("state").join("openclaw.sqlite").is_file()
-        || ctx
-            .state
-            .agent_ids()
-            .iter()
-            .any(|id| ctx.state.agent_dir(id).join("openclaw-agent.sqlite").is_file())
+    ctx.state
+        .path
+        .join("state")
+        .join("openclaw.sqlite")
+        .is_file()
+        || ctx.state.agent_ids().iter().any(|id| {
+            ctx.state
+                .agent_dir(id)
+                .join("openclaw-agent.sqlite")
+                .is_file()
+        })
 }

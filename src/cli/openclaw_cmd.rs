@@ -343,7 +343,6 @@ impl ScrubVault for VaultForScrub<'_> {
     }
 }
 
-
 /// Every secret of the unlocked vault, for scrub's comparisons.
 pub(super) fn vault_secrets(vault: &Vault) -> Result<VaultForScrub<'_>> {
     let backend = vault.backend()?;
@@ -371,15 +370,10 @@ pub(super) fn scrub_stores(
 ) -> Result<usize> {
     let mut total = 0;
     for (kind, path) in sqlite::store_locations(&ctx.state, agent) {
-        let Some(r) = sqlite::scrub_db(kind, &path, alias, sv, dry_run).map_err(oc_err)?
-        else {
+        let Some(r) = sqlite::scrub_db(kind, &path, alias, sv, dry_run).map_err(oc_err)? else {
             continue;
         };
-        let verb = if dry_run {
-            "would replace"
-        } else {
-            "replaced"
-        };
+        let verb = if dry_run { "would replace" } else { "replaced" };
         for s in &r.replaced {
             eprintln!(
                 "clawvault: {verb} the plaintext of {} in {} ({}) with a reference to {}",

@@ -67,13 +67,10 @@ impl OpenClawCli {
 
     fn run(&self, args: &[&str]) -> Result<std::process::Output, String> {
         let t = std::time::Instant::now();
-        let out = self.command(args).output().map_err(|e| {
-            format!(
-                "cannot run {} {}: {e}",
-                self.bin.display(),
-                args.join(" ")
-            )
-        })?;
+        let out = self
+            .command(args)
+            .output()
+            .map_err(|e| format!("cannot run {} {}: {e}", self.bin.display(), args.join(" ")))?;
         if std::env::var_os("CLAWVAULT_TRACE_OPENCLAW").is_some() {
             eprintln!(
                 "clawvault: openclaw {} -> {} in {:.1}s",
@@ -105,7 +102,14 @@ impl OpenClawCli {
     /// accept every target?
     pub fn check_plan(&self, plan: &Path) -> Result<(), String> {
         let plan_s = plan.to_string_lossy();
-        let out = self.run(&["secrets", "apply", "--from", &plan_s, "--dry-run", "--allow-exec"])?;
+        let out = self.run(&[
+            "secrets",
+            "apply",
+            "--from",
+            &plan_s,
+            "--dry-run",
+            "--allow-exec",
+        ])?;
         if out.status.success() {
             Ok(())
         } else {

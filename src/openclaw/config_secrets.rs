@@ -136,12 +136,7 @@ pub fn find(config: &Value) -> (Vec<ConfigSecret>, Vec<ConfigSkipped>) {
     (found, skipped)
 }
 
-fn walk(
-    v: &Value,
-    pat: &[&str],
-    segs: &mut Vec<String>,
-    hit: &mut dyn FnMut(&[String], &Value),
-) {
+fn walk(v: &Value, pat: &[&str], segs: &mut Vec<String>, hit: &mut dyn FnMut(&[String], &Value)) {
     let Some((head, rest)) = pat.split_first() else {
         hit(segs, v);
         return;
@@ -177,8 +172,13 @@ fn walk(
 pub fn parse_config(bytes: &[u8]) -> std::result::Result<Value, String> {
     let text = std::str::from_utf8(bytes).map_err(|_| "it is not UTF-8 text".to_string())?;
     json5::from_str::<Value>(text).map_err(|e| match e {
-        json5::Error::Message { location: Some(l), .. } => {
-            format!("it is not valid JSON5 (line {}, column {})", l.line, l.column)
+        json5::Error::Message {
+            location: Some(l), ..
+        } => {
+            format!(
+                "it is not valid JSON5 (line {}, column {})",
+                l.line, l.column
+            )
         }
         _ => "it is not valid JSON5".to_string(),
     })
@@ -219,7 +219,10 @@ mod tests {
                 "models.providers.openai.headers.X-Api-Key",
             ]
         );
-        let gw = found.iter().find(|f| f.path() == "gateway.auth.token").unwrap();
+        let gw = found
+            .iter()
+            .find(|f| f.path() == "gateway.auth.token")
+            .unwrap();
         assert_eq!(gw.entry, "config/gateway/auth/token");
         assert_eq!(gw.target_type, "gateway.auth.token");
         assert_eq!(skipped.len(), 1);
@@ -229,7 +232,14 @@ mod tests {
 
     #[test]
     fn templates_and_markers_are_not_plaintext() {
-        for s in ["", " ", "${OPENAI_API_KEY}", "$GROQ_API_KEY", "secretref-managed", "secretref-env:X"] {
+        for s in [
+            "",
+            " ",
+            "${OPENAI_API_KEY}",
+            "$GROQ_API_KEY",
+            "secretref-managed",
+            "secretref-env:X",
+        ] {
             assert!(is_not_plaintext(s), "{s}");
         }
         for s in ["sk-abc", "${lower}", "$", "x${A}"] {

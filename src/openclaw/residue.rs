@@ -112,7 +112,12 @@ pub fn remove_archives(
         }
         let label = f
             .file_name()
-            .map(|n| n.to_string_lossy().replace(|c: char| !c.is_ascii_alphanumeric() && c != '.' && c != '-', "_"))
+            .map(|n| {
+                n.to_string_lossy().replace(
+                    |c: char| !c.is_ascii_alphanumeric() && c != '.' && c != '-',
+                    "_",
+                )
+            })
             .unwrap_or_default();
         let b = backup(&label, &bytes)?;
         std::fs::remove_file(f).map_err(|e| format!("{}: {e}", f.display()))?;
@@ -225,13 +230,20 @@ mod tests {
             kept.borrow_mut().push(b.to_vec());
             Ok(d.path().join("b.age"))
         };
-        let r = scrub_models_json(&[f.clone()], &[b"sk-proj-SECRET-123456", b"short"], false, &backup)
-            .unwrap();
+        let r = scrub_models_json(
+            &[f.clone()],
+            &[b"sk-proj-SECRET-123456", b"short"],
+            false,
+            &backup,
+        )
+        .unwrap();
         assert_eq!(r.len(), 1);
         assert_eq!(r[0].count, 1);
         let text = std::fs::read_to_string(&f).unwrap();
         assert!(!text.contains("SECRET"));
-        assert!(text.contains(SECRETREF_MARKER) && text.contains("https://x") && text.contains("short"));
+        assert!(
+            text.contains(SECRETREF_MARKER) && text.contains("https://x") && text.contains("short")
+        );
         assert!(String::from_utf8_lossy(&kept.borrow()[0]).contains("SECRET"));
     }
 
@@ -243,7 +255,13 @@ mod tests {
         std::fs::write(&a, b"{ token: \"gw-secret-token-1\" }").unwrap();
         std::fs::write(&b, b"{ token: \"nothing\" }").unwrap();
         let backup = |_: &str, _: &[u8]| Ok(d.path().join("x.age"));
-        let r = remove_archives(&[a.clone(), b.clone()], &[b"gw-secret-token-1"], false, &backup).unwrap();
+        let r = remove_archives(
+            &[a.clone(), b.clone()],
+            &[b"gw-secret-token-1"],
+            false,
+            &backup,
+        )
+        .unwrap();
         assert_eq!(r.len(), 1);
         assert!(!a.exists() && b.exists());
     }

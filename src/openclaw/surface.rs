@@ -7,69 +7,210 @@
 
 /// `(target type, path pattern)`.
 pub const CONFIG_SURFACE: &[(&str, &str)] = &[
-    ("agents.entries.*.memory.search.remote.apiKey", "agents.entries.*.memory.search.remote.apiKey"),
-    ("agents.entries.*.tts.personas.*.providers.*.apiKey", "agents.entries.*.tts.personas.*.providers.*.apiKey"),
-    ("agents.entries.*.tts.providers.*.apiKey", "agents.entries.*.tts.providers.*.apiKey"),
-    ("channels.buzz.accounts.*.authTag", "channels.buzz.accounts.*.authTag"),
-    ("channels.buzz.accounts.*.privateKey", "channels.buzz.accounts.*.privateKey"),
+    (
+        "agents.entries.*.memory.search.remote.apiKey",
+        "agents.entries.*.memory.search.remote.apiKey",
+    ),
+    (
+        "agents.entries.*.tts.personas.*.providers.*.apiKey",
+        "agents.entries.*.tts.personas.*.providers.*.apiKey",
+    ),
+    (
+        "agents.entries.*.tts.providers.*.apiKey",
+        "agents.entries.*.tts.providers.*.apiKey",
+    ),
+    (
+        "channels.buzz.accounts.*.authTag",
+        "channels.buzz.accounts.*.authTag",
+    ),
+    (
+        "channels.buzz.accounts.*.privateKey",
+        "channels.buzz.accounts.*.privateKey",
+    ),
     ("channels.buzz.authTag", "channels.buzz.authTag"),
     ("channels.buzz.privateKey", "channels.buzz.privateKey"),
-    ("channels.clickclack.accounts.*.token", "channels.clickclack.accounts.*.token"),
+    (
+        "channels.clickclack.accounts.*.token",
+        "channels.clickclack.accounts.*.token",
+    ),
     ("channels.clickclack.token", "channels.clickclack.token"),
-    ("channels.discord.accounts.*.pluralkit.token", "channels.discord.accounts.*.pluralkit.token"),
-    ("channels.discord.accounts.*.token", "channels.discord.accounts.*.token"),
-    ("channels.discord.accounts.*.voice.realtime.providers.*.apiKey", "channels.discord.accounts.*.voice.realtime.providers.*.apiKey"),
-    ("channels.discord.accounts.*.voice.tts.personas.*.providers.*.apiKey", "channels.discord.accounts.*.voice.tts.personas.*.providers.*.apiKey"),
-    ("channels.discord.accounts.*.voice.tts.providers.*.apiKey", "channels.discord.accounts.*.voice.tts.providers.*.apiKey"),
-    ("channels.discord.pluralkit.token", "channels.discord.pluralkit.token"),
+    (
+        "channels.discord.accounts.*.pluralkit.token",
+        "channels.discord.accounts.*.pluralkit.token",
+    ),
+    (
+        "channels.discord.accounts.*.token",
+        "channels.discord.accounts.*.token",
+    ),
+    (
+        "channels.discord.accounts.*.voice.realtime.providers.*.apiKey",
+        "channels.discord.accounts.*.voice.realtime.providers.*.apiKey",
+    ),
+    (
+        "channels.discord.accounts.*.voice.tts.personas.*.providers.*.apiKey",
+        "channels.discord.accounts.*.voice.tts.personas.*.providers.*.apiKey",
+    ),
+    (
+        "channels.discord.accounts.*.voice.tts.providers.*.apiKey",
+        "channels.discord.accounts.*.voice.tts.providers.*.apiKey",
+    ),
+    (
+        "channels.discord.pluralkit.token",
+        "channels.discord.pluralkit.token",
+    ),
     ("channels.discord.token", "channels.discord.token"),
-    ("channels.discord.voice.realtime.providers.*.apiKey", "channels.discord.voice.realtime.providers.*.apiKey"),
-    ("channels.discord.voice.tts.personas.*.providers.*.apiKey", "channels.discord.voice.tts.personas.*.providers.*.apiKey"),
-    ("channels.discord.voice.tts.providers.*.apiKey", "channels.discord.voice.tts.providers.*.apiKey"),
-    ("channels.feishu.accounts.*.appSecret", "channels.feishu.accounts.*.appSecret"),
-    ("channels.feishu.accounts.*.encryptKey", "channels.feishu.accounts.*.encryptKey"),
-    ("channels.feishu.accounts.*.verificationToken", "channels.feishu.accounts.*.verificationToken"),
+    (
+        "channels.discord.voice.realtime.providers.*.apiKey",
+        "channels.discord.voice.realtime.providers.*.apiKey",
+    ),
+    (
+        "channels.discord.voice.tts.personas.*.providers.*.apiKey",
+        "channels.discord.voice.tts.personas.*.providers.*.apiKey",
+    ),
+    (
+        "channels.discord.voice.tts.providers.*.apiKey",
+        "channels.discord.voice.tts.providers.*.apiKey",
+    ),
+    (
+        "channels.feishu.accounts.*.appSecret",
+        "channels.feishu.accounts.*.appSecret",
+    ),
+    (
+        "channels.feishu.accounts.*.encryptKey",
+        "channels.feishu.accounts.*.encryptKey",
+    ),
+    (
+        "channels.feishu.accounts.*.verificationToken",
+        "channels.feishu.accounts.*.verificationToken",
+    ),
     ("channels.feishu.appSecret", "channels.feishu.appSecret"),
     ("channels.feishu.encryptKey", "channels.feishu.encryptKey"),
-    ("channels.feishu.verificationToken", "channels.feishu.verificationToken"),
-    ("channels.googlechat.accounts.*.serviceAccount", "channels.googlechat.accounts.*.serviceAccount"),
-    ("channels.googlechat.serviceAccount", "channels.googlechat.serviceAccount"),
-    ("channels.irc.accounts.*.nickserv.password", "channels.irc.accounts.*.nickserv.password"),
-    ("channels.irc.accounts.*.password", "channels.irc.accounts.*.password"),
-    ("channels.irc.nickserv.password", "channels.irc.nickserv.password"),
+    (
+        "channels.feishu.verificationToken",
+        "channels.feishu.verificationToken",
+    ),
+    (
+        "channels.googlechat.accounts.*.serviceAccount",
+        "channels.googlechat.accounts.*.serviceAccount",
+    ),
+    (
+        "channels.googlechat.serviceAccount",
+        "channels.googlechat.serviceAccount",
+    ),
+    (
+        "channels.irc.accounts.*.nickserv.password",
+        "channels.irc.accounts.*.nickserv.password",
+    ),
+    (
+        "channels.irc.accounts.*.password",
+        "channels.irc.accounts.*.password",
+    ),
+    (
+        "channels.irc.nickserv.password",
+        "channels.irc.nickserv.password",
+    ),
     ("channels.irc.password", "channels.irc.password"),
     ("channels.matrix.accessToken", "channels.matrix.accessToken"),
-    ("channels.matrix.accounts.*.accessToken", "channels.matrix.accounts.*.accessToken"),
-    ("channels.matrix.accounts.*.password", "channels.matrix.accounts.*.password"),
+    (
+        "channels.matrix.accounts.*.accessToken",
+        "channels.matrix.accounts.*.accessToken",
+    ),
+    (
+        "channels.matrix.accounts.*.password",
+        "channels.matrix.accounts.*.password",
+    ),
     ("channels.matrix.password", "channels.matrix.password"),
-    ("channels.mattermost.accounts.*.botToken", "channels.mattermost.accounts.*.botToken"),
-    ("channels.mattermost.botToken", "channels.mattermost.botToken"),
-    ("channels.msteams.appPassword", "channels.msteams.appPassword"),
-    ("channels.nextcloud-talk.accounts.*.apiPassword", "channels.nextcloud-talk.accounts.*.apiPassword"),
-    ("channels.nextcloud-talk.accounts.*.botSecret", "channels.nextcloud-talk.accounts.*.botSecret"),
-    ("channels.nextcloud-talk.apiPassword", "channels.nextcloud-talk.apiPassword"),
-    ("channels.nextcloud-talk.botSecret", "channels.nextcloud-talk.botSecret"),
+    (
+        "channels.mattermost.accounts.*.botToken",
+        "channels.mattermost.accounts.*.botToken",
+    ),
+    (
+        "channels.mattermost.botToken",
+        "channels.mattermost.botToken",
+    ),
+    (
+        "channels.msteams.appPassword",
+        "channels.msteams.appPassword",
+    ),
+    (
+        "channels.nextcloud-talk.accounts.*.apiPassword",
+        "channels.nextcloud-talk.accounts.*.apiPassword",
+    ),
+    (
+        "channels.nextcloud-talk.accounts.*.botSecret",
+        "channels.nextcloud-talk.accounts.*.botSecret",
+    ),
+    (
+        "channels.nextcloud-talk.apiPassword",
+        "channels.nextcloud-talk.apiPassword",
+    ),
+    (
+        "channels.nextcloud-talk.botSecret",
+        "channels.nextcloud-talk.botSecret",
+    ),
     ("channels.nostr.privateKey", "channels.nostr.privateKey"),
-    ("channels.qqbot.accounts.*.clientSecret", "channels.qqbot.accounts.*.clientSecret"),
+    (
+        "channels.qqbot.accounts.*.clientSecret",
+        "channels.qqbot.accounts.*.clientSecret",
+    ),
     ("channels.qqbot.clientSecret", "channels.qqbot.clientSecret"),
-    ("channels.slack.accounts.*.appToken", "channels.slack.accounts.*.appToken"),
-    ("channels.slack.accounts.*.botToken", "channels.slack.accounts.*.botToken"),
-    ("channels.slack.accounts.*.relay.authToken", "channels.slack.accounts.*.relay.authToken"),
-    ("channels.slack.accounts.*.signingSecret", "channels.slack.accounts.*.signingSecret"),
-    ("channels.slack.accounts.*.userToken", "channels.slack.accounts.*.userToken"),
+    (
+        "channels.slack.accounts.*.appToken",
+        "channels.slack.accounts.*.appToken",
+    ),
+    (
+        "channels.slack.accounts.*.botToken",
+        "channels.slack.accounts.*.botToken",
+    ),
+    (
+        "channels.slack.accounts.*.relay.authToken",
+        "channels.slack.accounts.*.relay.authToken",
+    ),
+    (
+        "channels.slack.accounts.*.signingSecret",
+        "channels.slack.accounts.*.signingSecret",
+    ),
+    (
+        "channels.slack.accounts.*.userToken",
+        "channels.slack.accounts.*.userToken",
+    ),
     ("channels.slack.appToken", "channels.slack.appToken"),
     ("channels.slack.botToken", "channels.slack.botToken"),
-    ("channels.slack.relay.authToken", "channels.slack.relay.authToken"),
-    ("channels.slack.signingSecret", "channels.slack.signingSecret"),
+    (
+        "channels.slack.relay.authToken",
+        "channels.slack.relay.authToken",
+    ),
+    (
+        "channels.slack.signingSecret",
+        "channels.slack.signingSecret",
+    ),
     ("channels.slack.userToken", "channels.slack.userToken"),
-    ("channels.sms.accounts.*.authToken", "channels.sms.accounts.*.authToken"),
+    (
+        "channels.sms.accounts.*.authToken",
+        "channels.sms.accounts.*.authToken",
+    ),
     ("channels.sms.authToken", "channels.sms.authToken"),
-    ("channels.telegram.accounts.*.botToken", "channels.telegram.accounts.*.botToken"),
-    ("channels.telegram.accounts.*.webhookSecret", "channels.telegram.accounts.*.webhookSecret"),
+    (
+        "channels.telegram.accounts.*.botToken",
+        "channels.telegram.accounts.*.botToken",
+    ),
+    (
+        "channels.telegram.accounts.*.webhookSecret",
+        "channels.telegram.accounts.*.webhookSecret",
+    ),
     ("channels.telegram.botToken", "channels.telegram.botToken"),
-    ("channels.telegram.webhookSecret", "channels.telegram.webhookSecret"),
-    ("channels.zalo.accounts.*.botToken", "channels.zalo.accounts.*.botToken"),
-    ("channels.zalo.accounts.*.webhookSecret", "channels.zalo.accounts.*.webhookSecret"),
+    (
+        "channels.telegram.webhookSecret",
+        "channels.telegram.webhookSecret",
+    ),
+    (
+        "channels.zalo.accounts.*.botToken",
+        "channels.zalo.accounts.*.botToken",
+    ),
+    (
+        "channels.zalo.accounts.*.webhookSecret",
+        "channels.zalo.accounts.*.webhookSecret",
+    ),
     ("channels.zalo.botToken", "channels.zalo.botToken"),
     ("channels.zalo.webhookSecret", "channels.zalo.webhookSecret"),
     ("cron.webhookToken", "cron.webhookToken"),
@@ -79,48 +220,171 @@ pub const CONFIG_SURFACE: &[(&str, &str)] = &[
     ("gateway.remote.token", "gateway.remote.token"),
     ("memory.search.remote.apiKey", "memory.search.remote.apiKey"),
     ("models.providers.*.apiKey", "models.providers.*.apiKey"),
-    ("models.providers.*.headers.*", "models.providers.*.headers.*"),
-    ("models.providers.*.request.auth.token", "models.providers.*.request.auth.token"),
-    ("models.providers.*.request.auth.value", "models.providers.*.request.auth.value"),
-    ("models.providers.*.request.headers.*", "models.providers.*.request.headers.*"),
-    ("models.providers.*.request.proxy.tls.ca", "models.providers.*.request.proxy.tls.ca"),
-    ("models.providers.*.request.proxy.tls.cert", "models.providers.*.request.proxy.tls.cert"),
-    ("models.providers.*.request.proxy.tls.key", "models.providers.*.request.proxy.tls.key"),
-    ("models.providers.*.request.proxy.tls.passphrase", "models.providers.*.request.proxy.tls.passphrase"),
-    ("models.providers.*.request.tls.ca", "models.providers.*.request.tls.ca"),
-    ("models.providers.*.request.tls.cert", "models.providers.*.request.tls.cert"),
-    ("models.providers.*.request.tls.key", "models.providers.*.request.tls.key"),
-    ("models.providers.*.request.tls.passphrase", "models.providers.*.request.tls.passphrase"),
-    ("plugins.entries.acpx.config.mcpServers.*.env.*", "plugins.entries.acpx.config.mcpServers.*.env.*"),
-    ("plugins.entries.brave.config.webSearch.apiKey", "plugins.entries.brave.config.webSearch.apiKey"),
-    ("plugins.entries.codex.config.appServer.authToken", "plugins.entries.codex.config.appServer.authToken"),
-    ("plugins.entries.codex.config.appServer.headers.*", "plugins.entries.codex.config.appServer.headers.*"),
-    ("plugins.entries.comfy.config.headers.*", "plugins.entries.comfy.config.headers.*"),
-    ("plugins.entries.exa.config.webSearch.apiKey", "plugins.entries.exa.config.webSearch.apiKey"),
-    ("plugins.entries.facetime.config.realtime.providers.*.apiKey", "plugins.entries.facetime.config.realtime.providers.*.apiKey"),
-    ("plugins.entries.firecrawl.config.webFetch.apiKey", "plugins.entries.firecrawl.config.webFetch.apiKey"),
-    ("plugins.entries.firecrawl.config.webSearch.apiKey", "plugins.entries.firecrawl.config.webSearch.apiKey"),
-    ("plugins.entries.google-meet.config.realtime.providers.*.apiKey", "plugins.entries.google-meet.config.realtime.providers.*.apiKey"),
-    ("plugins.entries.google.config.webSearch.apiKey", "plugins.entries.google.config.webSearch.apiKey"),
-    ("plugins.entries.google.config.webSearch.headers.*", "plugins.entries.google.config.webSearch.headers.*"),
-    ("plugins.entries.imap.config.accounts.*.password", "plugins.entries.imap.config.accounts.*.password"),
-    ("plugins.entries.minimax.config.webSearch.apiKey", "plugins.entries.minimax.config.webSearch.apiKey"),
-    ("plugins.entries.moonshot.config.webSearch.apiKey", "plugins.entries.moonshot.config.webSearch.apiKey"),
-    ("plugins.entries.parallel.config.webSearch.apiKey", "plugins.entries.parallel.config.webSearch.apiKey"),
-    ("plugins.entries.perplexity.config.webSearch.apiKey", "plugins.entries.perplexity.config.webSearch.apiKey"),
-    ("plugins.entries.tavily.config.webSearch.apiKey", "plugins.entries.tavily.config.webSearch.apiKey"),
-    ("plugins.entries.team-reports.config.discord.token", "plugins.entries.team-reports.config.discord.token"),
-    ("plugins.entries.team-reports.config.github.token", "plugins.entries.team-reports.config.github.token"),
-    ("plugins.entries.typesafe.config.apiKey", "plugins.entries.typesafe.config.apiKey"),
-    ("plugins.entries.voice-call.config.realtime.providers.*.apiKey", "plugins.entries.voice-call.config.realtime.providers.*.apiKey"),
-    ("plugins.entries.voice-call.config.streaming.providers.*.apiKey", "plugins.entries.voice-call.config.streaming.providers.*.apiKey"),
-    ("plugins.entries.voice-call.config.tts.providers.*.apiKey", "plugins.entries.voice-call.config.tts.providers.*.apiKey"),
-    ("plugins.entries.voice-call.config.twilio.authToken", "plugins.entries.voice-call.config.twilio.authToken"),
-    ("plugins.entries.webhooks.config.routes.*.secret", "plugins.entries.webhooks.config.routes.*.secret"),
-    ("plugins.entries.xai.config.webSearch.apiKey", "plugins.entries.xai.config.webSearch.apiKey"),
+    (
+        "models.providers.*.headers.*",
+        "models.providers.*.headers.*",
+    ),
+    (
+        "models.providers.*.request.auth.token",
+        "models.providers.*.request.auth.token",
+    ),
+    (
+        "models.providers.*.request.auth.value",
+        "models.providers.*.request.auth.value",
+    ),
+    (
+        "models.providers.*.request.headers.*",
+        "models.providers.*.request.headers.*",
+    ),
+    (
+        "models.providers.*.request.proxy.tls.ca",
+        "models.providers.*.request.proxy.tls.ca",
+    ),
+    (
+        "models.providers.*.request.proxy.tls.cert",
+        "models.providers.*.request.proxy.tls.cert",
+    ),
+    (
+        "models.providers.*.request.proxy.tls.key",
+        "models.providers.*.request.proxy.tls.key",
+    ),
+    (
+        "models.providers.*.request.proxy.tls.passphrase",
+        "models.providers.*.request.proxy.tls.passphrase",
+    ),
+    (
+        "models.providers.*.request.tls.ca",
+        "models.providers.*.request.tls.ca",
+    ),
+    (
+        "models.providers.*.request.tls.cert",
+        "models.providers.*.request.tls.cert",
+    ),
+    (
+        "models.providers.*.request.tls.key",
+        "models.providers.*.request.tls.key",
+    ),
+    (
+        "models.providers.*.request.tls.passphrase",
+        "models.providers.*.request.tls.passphrase",
+    ),
+    (
+        "plugins.entries.acpx.config.mcpServers.*.env.*",
+        "plugins.entries.acpx.config.mcpServers.*.env.*",
+    ),
+    (
+        "plugins.entries.brave.config.webSearch.apiKey",
+        "plugins.entries.brave.config.webSearch.apiKey",
+    ),
+    (
+        "plugins.entries.codex.config.appServer.authToken",
+        "plugins.entries.codex.config.appServer.authToken",
+    ),
+    (
+        "plugins.entries.codex.config.appServer.headers.*",
+        "plugins.entries.codex.config.appServer.headers.*",
+    ),
+    (
+        "plugins.entries.comfy.config.headers.*",
+        "plugins.entries.comfy.config.headers.*",
+    ),
+    (
+        "plugins.entries.exa.config.webSearch.apiKey",
+        "plugins.entries.exa.config.webSearch.apiKey",
+    ),
+    (
+        "plugins.entries.facetime.config.realtime.providers.*.apiKey",
+        "plugins.entries.facetime.config.realtime.providers.*.apiKey",
+    ),
+    (
+        "plugins.entries.firecrawl.config.webFetch.apiKey",
+        "plugins.entries.firecrawl.config.webFetch.apiKey",
+    ),
+    (
+        "plugins.entries.firecrawl.config.webSearch.apiKey",
+        "plugins.entries.firecrawl.config.webSearch.apiKey",
+    ),
+    (
+        "plugins.entries.google-meet.config.realtime.providers.*.apiKey",
+        "plugins.entries.google-meet.config.realtime.providers.*.apiKey",
+    ),
+    (
+        "plugins.entries.google.config.webSearch.apiKey",
+        "plugins.entries.google.config.webSearch.apiKey",
+    ),
+    (
+        "plugins.entries.google.config.webSearch.headers.*",
+        "plugins.entries.google.config.webSearch.headers.*",
+    ),
+    (
+        "plugins.entries.imap.config.accounts.*.password",
+        "plugins.entries.imap.config.accounts.*.password",
+    ),
+    (
+        "plugins.entries.minimax.config.webSearch.apiKey",
+        "plugins.entries.minimax.config.webSearch.apiKey",
+    ),
+    (
+        "plugins.entries.moonshot.config.webSearch.apiKey",
+        "plugins.entries.moonshot.config.webSearch.apiKey",
+    ),
+    (
+        "plugins.entries.parallel.config.webSearch.apiKey",
+        "plugins.entries.parallel.config.webSearch.apiKey",
+    ),
+    (
+        "plugins.entries.perplexity.config.webSearch.apiKey",
+        "plugins.entries.perplexity.config.webSearch.apiKey",
+    ),
+    (
+        "plugins.entries.tavily.config.webSearch.apiKey",
+        "plugins.entries.tavily.config.webSearch.apiKey",
+    ),
+    (
+        "plugins.entries.team-reports.config.discord.token",
+        "plugins.entries.team-reports.config.discord.token",
+    ),
+    (
+        "plugins.entries.team-reports.config.github.token",
+        "plugins.entries.team-reports.config.github.token",
+    ),
+    (
+        "plugins.entries.typesafe.config.apiKey",
+        "plugins.entries.typesafe.config.apiKey",
+    ),
+    (
+        "plugins.entries.voice-call.config.realtime.providers.*.apiKey",
+        "plugins.entries.voice-call.config.realtime.providers.*.apiKey",
+    ),
+    (
+        "plugins.entries.voice-call.config.streaming.providers.*.apiKey",
+        "plugins.entries.voice-call.config.streaming.providers.*.apiKey",
+    ),
+    (
+        "plugins.entries.voice-call.config.tts.providers.*.apiKey",
+        "plugins.entries.voice-call.config.tts.providers.*.apiKey",
+    ),
+    (
+        "plugins.entries.voice-call.config.twilio.authToken",
+        "plugins.entries.voice-call.config.twilio.authToken",
+    ),
+    (
+        "plugins.entries.webhooks.config.routes.*.secret",
+        "plugins.entries.webhooks.config.routes.*.secret",
+    ),
+    (
+        "plugins.entries.xai.config.webSearch.apiKey",
+        "plugins.entries.xai.config.webSearch.apiKey",
+    ),
     ("skills.entries.*.apiKey", "skills.entries.*.apiKey"),
     ("talk.providers.*.apiKey", "talk.providers.*.apiKey"),
-    ("talk.realtime.providers.*.apiKey", "talk.realtime.providers.*.apiKey"),
-    ("tts.personas.*.providers.*.apiKey", "tts.personas.*.providers.*.apiKey"),
+    (
+        "talk.realtime.providers.*.apiKey",
+        "talk.realtime.providers.*.apiKey",
+    ),
+    (
+        "tts.personas.*.providers.*.apiKey",
+        "tts.personas.*.providers.*.apiKey",
+    ),
     ("tts.providers.*.apiKey", "tts.providers.*.apiKey"),
 ];

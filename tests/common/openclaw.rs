@@ -201,4 +201,3 @@ pub fn clawvault_bin_is_real() {
     let real = std::fs::canonicalize(&bin).unwrap();
     assert_eq!(bin, real, "the test binary path must not be a symlink");
 }
-
