@@ -768,3 +768,21 @@ fn agent_refuses_an_untrusted_runtime_dir() {
     }
     eprintln!("trust suite: {covered} refused runtime dirs");
 }
+
+/// doctor is the one command that looks at an untrusted state dir: it reports it
+/// (and --fix tightens it) instead of refusing, or nobody could repair it.
+#[test]
+fn doctor_reports_an_untrusted_state_dir_instead_of_refusing() {
+    let h = Home::new();
+    chmod(h.tmp.path(), 0o755);
+    fs::create_dir_all(h.state()).unwrap();
+    chmod(&h.state(), 0o770);
+    let out = h.cmd().args(["doctor", "--no-progress"]).output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert!(!text.contains("clawvault: error:"), "{text}");
+    assert!(text.contains("perm.loose-permissions"), "{text}");
+    // While every other command refuses it.
+    let out = h.cmd().args(["models", "status"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("chmod go-w"), "{}", stderr(&out));
+}

@@ -125,7 +125,9 @@ pub struct Ctx {
 impl Ctx {
     /// `vault_only`: the command reads only the vault (`resolve`), so an explicit
     /// `--vault` is enough even with no HOME to find the state directory by.
-    fn new(global: Global, vault_only: bool) -> Result<Ctx> {
+    /// `auditing`: the command is `doctor`, which reports an untrusted state directory
+    /// (and fixes it with --fix) instead of refusing to look at it.
+    fn new(global: Global, vault_only: bool, auditing: bool) -> Result<Ctx> {
         unlock::validate_credential_name(&global.credential).map_err(Error::Usage)?;
         let from_vault = || {
             global
@@ -147,8 +149,10 @@ impl Ctx {
         })?;
         // StrictModes on OpenClaw's state directory: clawvault reads profiles and
         // writes references there, so another user must not be able to swap it.
-        clawvault::trust::check_if_exists(&state.path, clawvault::trust::Kind::Dir)
-            .map_err(clawvault::fsutil::FsError::from)?;
+        if !auditing {
+            clawvault::trust::check_if_exists(&state.path, clawvault::trust::Kind::Dir)
+                .map_err(clawvault::fsutil::FsError::from)?;
+        }
         if let StateDirSource::Legacy(name) = &state.source {
             eprintln!(
                 "clawvault: ~/.openclaw does not exist; using the legacy state directory ~/{name}"
@@ -217,7 +221,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Man => return completions_cmd::man(),
         _ => {}
     }
-    let ctx = Ctx::new(cli.global, matches!(cli.command, Command::Resolve(_)))?;
+    let ctx = Ctx::new(
+        cli.global,
+        matches!(cli.command, Command::Resolve(_)),
+        matches!(cli.command, Command::Doctor(_)),
+    )?;
     match cli.command {
         Command::Init(a) => vault_cmd::init(&ctx, a),
         Command::Passwd(a) => vault_cmd::passwd(&ctx, a),
