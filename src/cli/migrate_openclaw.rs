@@ -185,7 +185,7 @@ pub fn run(ctx: &Ctx, vault: &Vault, o: &PassOptions, report: &mut Report) -> Re
         if store_verified(vault, &name, c.secret.as_bytes())? {
             planned_cfg.push(c);
         } else {
-            report.add(&cfg_path, &c.path(), "conflict", format!("the vault already holds a different value as {}; remove it there (`clawvault models auth logout` does not apply) or edit the config, then re-run", c.entry));
+            report.add(&cfg_path, &c.path(), "conflict", format!("the vault already holds a different value as {} (from an earlier migrate?); nothing was changed for this path - check which value is current, put it in the config, and re-run", c.entry));
         }
     }
     let mut planned: Vec<&plan::Candidate> = Vec::new();
