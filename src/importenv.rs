@@ -27,6 +27,17 @@ pub const ENV_PREFIX: &str = "env/";
 pub struct Options {
     pub dry_run: bool,
     pub force: bool,
+    /// The install whose auth store receives provider profiles: its era decides
+    /// where they are written (never a new `auth-profiles.json` on a SQLite-era
+    /// install). `None`: the agent's `auth-profiles.json`.
+    pub state: Option<crate::paths::StateDir>,
+    /// Move only OpenClaw's provider variables (they become profiles OpenClaw
+    /// resolves through a ref); report every other credential as kept, since only
+    /// a process started through `clawvault exec` would see it again.
+    pub providers_only: bool,
+    /// Variables the OpenClaw config reads from the environment (`${NAME}`, env
+    /// SecretRefs): kept in the file, reported, never moved.
+    pub keep: Vec<String>,
 }
 
 /// Where one variable goes.
@@ -110,11 +121,29 @@ fn import_one(
             }
         }
     }
-    let doc = ProfileDoc::load(&agent.profiles_path())?;
+    let store = match &opts.state {
+        Some(state) => Some(crate::authstore::write_store(state, agent)?),
+        None => None,
+    };
+    let doc = match (&opts.state, &store) {
+        (Some(state), Some(crate::authstore::Store::Sqlite { .. })) => {
+            crate::authstore::effective_doc(state, agent)?.0
+        }
+        _ => ProfileDoc::load(&agent.profiles_path())?,
+    };
     let backend = vault.backend()?;
     let mut plan: Vec<(String, Dest, EntryName, zeroize::Zeroizing<String>)> = Vec::new();
     for e in &effective {
         if is_placeholder(&e.value) {
+            continue;
+        }
+        if opts.keep.iter().any(|k| k == &e.name) {
+            report.add(
+                path,
+                &e.name,
+                "kept",
+                "openclaw.json reads this variable from the environment (`${NAME}` or an env SecretRef); replace that with a clawvault ref, then run `clawvault import-env`",
+            );
             continue;
         }
         let dest = match providers::provider_of(&e.name) {
@@ -127,6 +156,15 @@ fn import_one(
                 },
                 id: format!("{p}:default"),
             },
+            Some(_) | None if opts.providers_only && would_import(&e.name, &e.value) => {
+                report.add(
+                    path,
+                    &e.name,
+                    "kept",
+                    "not a variable OpenClaw resolves through an auth profile: only a program started by `clawvault exec` would see it once moved; run `clawvault import-env` if that is how it runs",
+                );
+                continue;
+            }
             Some(_) => Dest::Generic,
             None if providers::is_credential_name(&e.name) => Dest::Generic,
             None => continue,
@@ -218,7 +256,14 @@ fn import_one(
     }
     let ji = migrate::begin(vault, j, path)?;
     let profiles_path = agent.profiles_path();
-    let jp = if plan.iter().any(|p| matches!(p.1, Dest::Profile { .. })) {
+    let sqlite_store = match &store {
+        Some(st @ crate::authstore::Store::Sqlite { .. }) => Some(st.clone()),
+        _ => None,
+    };
+    // A SQLite store is changed in one transaction by the auth-store layer; the
+    // journal restores plain files only (a rollback restores the `.env`, and the
+    // profile's ref keeps resolving from the vault).
+    let jp = if sqlite_store.is_none() && plan.iter().any(|p| matches!(p.1, Dest::Profile { .. })) {
         Some(migrate::begin(vault, j, &profiles_path)?)
     } else {
         None
@@ -230,20 +275,25 @@ fn import_one(
         }
     }
     migrate::save_journal(vault, j)?;
-    if jp.is_some() {
-        ProfileDoc::modify(&profiles_path, |doc| {
-            for (_, dest, name, _) in &plan {
-                if let Dest::Profile { provider, ty, id } = dest {
-                    doc.set_ref(
-                        id,
-                        *ty,
-                        provider,
-                        &SecretRef::exec(REF_PROVIDER, name.as_str()),
-                    );
-                }
+    let set_refs = |doc: &mut ProfileDoc| {
+        for (_, dest, name, _) in &plan {
+            if let Dest::Profile { provider, ty, id } = dest {
+                doc.set_ref(
+                    id,
+                    *ty,
+                    provider,
+                    &SecretRef::exec(REF_PROVIDER, name.as_str()),
+                );
             }
-            Ok(((), true))
-        })?;
+        }
+        Ok(((), true))
+    };
+    if let (Some(st), Some(state)) = (&sqlite_store, &opts.state) {
+        if plan.iter().any(|p| matches!(p.1, Dest::Profile { .. })) {
+            st.modify(state, set_refs)?;
+        }
+    } else if jp.is_some() {
+        ProfileDoc::modify(&profiles_path, set_refs)?;
     }
     fsutil::crash_point("import-env:after-profiles");
     let moved: Vec<String> = plan.iter().map(|p| p.0.clone()).collect();

@@ -201,8 +201,8 @@ fn migrate_found(
             &agent,
             &envs,
             &importenv::Options {
-                dry_run: false,
-                force: false,
+                state: Some(ctx.state.clone()),
+                ..Default::default()
             },
         )
         .map_err(|e| format!("import-env: {e}"))?;

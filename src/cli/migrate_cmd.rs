@@ -108,6 +108,10 @@ pub fn migrate(ctx: &Ctx, a: MigrateArgs) -> Result<ExitCode> {
             dry_run: a.dry_run,
         },
     )?;
+    // The `.env` OpenClaw loads (state dir, and the config's directory when it
+    // differs): provider keys become profiles holding refs, before OpenClaw's pass
+    // (so its doctor imports them on a JSON-era install).
+    import_state_env(ctx, &v, &a, &mut r)?;
     // openclaw.json and the SQLite-era stores, through OpenClaw's own apply.
     let pass = super::migrate_openclaw::run(
         ctx,
@@ -131,6 +135,58 @@ pub fn migrate(ctx: &Ctx, a: MigrateArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `migrate`'s share of `import-env`: only the `.env` files OpenClaw itself loads,
+/// only the variables OpenClaw resolves through an auth profile, never one the
+/// config reads from the environment. Project `.env` files are `doctor`'s to offer.
+fn import_state_env(
+    ctx: &Ctx,
+    v: &clawvault::vault::Vault,
+    a: &MigrateArgs,
+    r: &mut Report,
+) -> Result<()> {
+    let cfg = clawvault::openclaw::config_path(&ctx.state);
+    let mut files = vec![ctx.state.path.join(".env")];
+    if let Some(dir) = cfg.parent().filter(|d| !d.as_os_str().is_empty()) {
+        let p = dir.join(".env");
+        let same =
+            |x: &std::path::Path, y: &std::path::Path| match (x.canonicalize(), y.canonicalize()) {
+                (Ok(x), Ok(y)) => x == y,
+                _ => x == y,
+            };
+        if !files.iter().any(|f| same(f, &p)) {
+            files.push(p);
+        }
+    }
+    files.retain(|p| p.is_file());
+    if files.is_empty() {
+        return Ok(());
+    }
+    let keep = match clawvault::fsutil::read_private(&cfg) {
+        Ok(Some(bytes)) => {
+            let bytes = zeroize::Zeroizing::new(bytes);
+            clawvault::openclaw::config_secrets::parse_config(&bytes)
+                .map(|c| clawvault::openclaw::config_env::env_names_used(&c))
+                .unwrap_or_default()
+        }
+        _ => Vec::new(),
+    };
+    let agent = ctx.agent(a.agent.as_deref())?;
+    let sub = importenv::import(
+        v,
+        &agent,
+        &files,
+        &importenv::Options {
+            dry_run: a.dry_run,
+            force: false,
+            state: Some(ctx.state.clone()),
+            providers_only: true,
+            keep,
+        },
+    )?;
+    r.rows.extend(sub.rows);
+    Ok(())
 }
 
 /// After moving profiles in a JSON-era `auth-profiles.json`: OpenClaw 2026.6 and
@@ -205,6 +261,8 @@ pub fn import_env(ctx: &Ctx, a: ImportEnvArgs) -> Result<ExitCode> {
         &importenv::Options {
             dry_run: a.dry_run,
             force: a.force,
+            state: Some(ctx.state.clone()),
+            ..Default::default()
         },
     )?;
     print_report(&r, a.json, a.dry_run);

@@ -19,6 +19,7 @@ use crate::paths::StateDir;
 
 pub mod apply;
 pub mod config;
+pub mod config_env;
 pub mod config_secrets;
 pub mod plan;
 pub mod residue;
