@@ -30,10 +30,16 @@ pub struct AuditSummary {
     pub findings: Vec<(String, String, String)>,
 }
 
-/// Find `openclaw`: `--openclaw BIN` first, else `$PATH`.
+/// Find `openclaw`: `--openclaw BIN` first, then `$CLAWVAULT_OPENCLAW_BIN`, else `$PATH`.
 pub fn find_openclaw(flag: Option<&Path>) -> Option<PathBuf> {
     if let Some(p) = flag {
         return Some(p.to_path_buf());
+    }
+    if let Some(p) = std::env::var_os("CLAWVAULT_OPENCLAW_BIN").filter(|v| !v.is_empty()) {
+        let p = PathBuf::from(p);
+        if p.is_file() {
+            return Some(p);
+        }
     }
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
