@@ -42,7 +42,7 @@ def run(args, stdin=None):
 run(["init", "--backend", "age", "--passphrase-file", pw])  # default Argon2id parameters
 N = 512
 for i in range(N):
-    run(["models", "auth", "paste-api-key", "--provider", f"p{i}"], stdin=f"sk-bench-{i:04d}-{'x' * 40}\n".encode())
+    run(["models", "auth", "paste-api-key", "--provider", f"p{i}", "--profile-id", f"p{i}:default"], stdin=f"sk-bench-{i:04d}-{'x' * 40}\n".encode())
 ids = [f"main/p{i}:default" for i in range(N)]
 
 

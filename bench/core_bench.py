@@ -32,7 +32,7 @@ with tempfile.TemporaryDirectory() as d:
 
     # 512 secrets through the real CLI.
     for i in range(512):
-        subprocess.run([BIN, "models", "auth", "paste-api-key", "--provider", f"p{i}"],
+        subprocess.run([BIN, "models", "auth", "paste-api-key", "--provider", f"p{i}", "--profile-id", f"p{i}:default"],
                        input=f"sk-bench-{i:04d}-abcdefghijklmnopqrstuvwxyz\n".encode(), env=env, check=True, capture_output=True)
 
     unlock = median_ms([BIN, "identity", "export", "--passphrase-file", pw], env)

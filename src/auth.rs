@@ -239,6 +239,9 @@ pub enum Status {
     Expired,
     Missing,
     Static,
+    /// Stored, but the registered resolver cannot hand it to OpenClaw right now
+    /// (a locked vault, an unreachable server); `unavailable` says why.
+    Unavailable,
 }
 
 /// Expiring means 24 h or less left.
@@ -257,6 +260,12 @@ pub struct ProfileStatus {
     pub expires: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// Why the resolver could not answer for this profile's ref (never a value).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unavailable: Option<String>,
+    /// The exec id of a clawvault ref (for the resolve check); not part of the output.
+    #[serde(skip)]
+    pub ref_id: Option<String>,
 }
 
 /// Status of every profile, checked without decrypting anything.
@@ -268,7 +277,12 @@ pub fn status(doc: &ProfileDoc, vault: Option<&Vault>, now_ms: i64) -> Result<Ve
     let mut out = Vec::with_capacity(doc.len());
     for p in doc.profiles() {
         let ty = p.profile_type();
-        let (present, storage) = match p.material() {
+        let material = p.material();
+        let ref_id = match &material {
+            Material::Ref(r) if is_our_ref(r) => Some(r.id.clone()),
+            _ => None,
+        };
+        let (present, storage) = match material {
             Material::Inline(_) | Material::OAuth => (true, "plaintext".to_string()),
             Material::Missing => (false, "none".to_string()),
             Material::Ref(r) if is_our_ref(&r) => match (backend, EntryName::new(&r.id)) {
@@ -298,18 +312,42 @@ pub fn status(doc: &ProfileDoc, vault: Option<&Vault>, now_ms: i64) -> Result<Ve
             storage,
             expires,
             email: p.email().map(str::to_string),
+            unavailable: None,
+            ref_id,
         });
     }
     Ok(out)
 }
 
-/// `--check` exit code: 1 when any profile is expired or missing, 2 when one is
-/// expiring, else 0.
+/// The profile `paste-api-key` writes when no `--profile-id` is given, as OpenClaw
+/// 2026.9.6 picks it: an existing API-key profile of the provider (the first in the
+/// provider's `order`, else the first by id), so a new key replaces the old one; else
+/// `<provider>:manual`.
+pub fn default_api_key_profile(doc: &ProfileDoc, provider: &str) -> String {
+    let candidates: Vec<String> = doc
+        .profiles()
+        .filter(|p| p.profile_type() == ProfileType::ApiKey && p.provider() == provider)
+        .map(|p| p.id.to_string())
+        .collect();
+    let ordered = doc
+        .order(provider)
+        .unwrap_or_default()
+        .into_iter()
+        .find(|id| candidates.contains(id));
+    ordered
+        .or_else(|| candidates.iter().min().cloned())
+        .unwrap_or_else(|| format!("{provider}:manual"))
+}
+
+/// `--check` exit code, OpenClaw's set: 1 when any profile is expired, missing or
+/// unavailable, 2 when one is expiring, else 0.
 pub fn check_exit_code(rows: &[ProfileStatus]) -> u8 {
-    if rows
-        .iter()
-        .any(|r| matches!(r.status, Status::Expired | Status::Missing))
-    {
+    if rows.iter().any(|r| {
+        matches!(
+            r.status,
+            Status::Expired | Status::Missing | Status::Unavailable
+        )
+    }) {
         1
     } else if rows.iter().any(|r| r.status == Status::Expiring) {
         2
@@ -321,6 +359,31 @@ pub fn check_exit_code(rows: &[ProfileStatus]) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn paste_api_key_default_follows_openclaw() {
+        let parse =
+            |j: &str| ProfileDoc::parse(Path::new("/x/auth-profiles.json"), j.as_bytes()).unwrap();
+        let empty = parse(r#"{"version":1,"profiles":{}}"#);
+        assert_eq!(default_api_key_profile(&empty, "groq"), "groq:manual");
+        let doc = parse(
+            r#"{"version":1,"profiles":{
+                "groq:z": {"type":"api_key","provider":"groq","key":"a"},
+                "groq:b": {"type":"api_key","provider":"groq","key":"b"},
+                "groq:tok": {"type":"token","provider":"groq","token":"c"},
+                "openai:default": {"type":"api_key","provider":"openai","key":"d"}}}"#,
+        );
+        assert_eq!(default_api_key_profile(&doc, "groq"), "groq:b");
+        assert_eq!(default_api_key_profile(&doc, "mistral"), "mistral:manual");
+        let ordered = parse(
+            r#"{"version":1,"order":{"groq":["groq:tok","groq:z"]},"profiles":{
+                "groq:z": {"type":"api_key","provider":"groq","key":"a"},
+                "groq:b": {"type":"api_key","provider":"groq","key":"b"},
+                "groq:tok": {"type":"token","provider":"groq","token":"c"}}}"#,
+        );
+        assert_eq!(default_api_key_profile(&ordered, "groq"), "groq:z");
+    }
 
     #[test]
     fn durations() {

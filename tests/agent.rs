@@ -433,6 +433,8 @@ fn keychain_vault_is_served_by_the_agent_with_no_identity() {
         "paste-api-key",
         "--provider",
         "openrouter",
+        "--profile-id",
+        "openrouter:default",
     ])
     .write_stdin(format!("{KEY}\n"))
     .assert()

@@ -338,6 +338,8 @@ fn paste_token_records_absolute_expiry_and_agent_flag_works_everywhere() {
             "paste-api-key",
             "--provider",
             "openai",
+            "--profile-id",
+            "openai:default",
             "--agent",
             "work",
         ])
@@ -368,7 +370,15 @@ fn empty_or_multiline_input_is_refused() {
     h.init_age();
     for input in ["", "\n", "   \n", "two\nlines\n"] {
         h.cmd()
-            .args(["models", "auth", "paste-api-key", "--provider", "openai"])
+            .args([
+                "models",
+                "auth",
+                "paste-api-key",
+                "--provider",
+                "openai",
+                "--profile-id",
+                "openai:default",
+            ])
             .write_stdin(input)
             .assert()
             .code(1)
@@ -469,7 +479,15 @@ fn malformed_profiles_file_names_file_and_line_and_is_untouched() {
     for args in [
         vec!["models", "auth", "list"],
         vec!["models", "status"],
-        vec!["models", "auth", "paste-api-key", "--provider", "openai"],
+        vec![
+            "models",
+            "auth",
+            "paste-api-key",
+            "--provider",
+            "openai",
+            "--profile-id",
+            "openai:default",
+        ],
         vec!["models", "auth", "order", "set", "--provider", "a", "a:b"],
     ] {
         h.cmd()

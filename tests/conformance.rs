@@ -163,6 +163,8 @@ fn keychain_vault_end_to_end_through_the_cli() {
         "paste-api-key",
         "--provider",
         "openrouter",
+        "--profile-id",
+        "openrouter:default",
     ])
     .write_stdin("sk-or-v1-TESTONLY-abcdef\n")
     .assert()

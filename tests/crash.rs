@@ -103,7 +103,17 @@ fn scenarios() -> Vec<Scenario> {
         Scenario {
             name: "paste-api-key",
             setup: init_only,
-            args: |_, _| s(&["models", "auth", "paste-api-key", "--provider", "anthropic"]),
+            args: |_, _| {
+                s(&[
+                    "models",
+                    "auth",
+                    "paste-api-key",
+                    "--provider",
+                    "anthropic",
+                    "--profile-id",
+                    "anthropic:default",
+                ])
+            },
             stdin: K,
             check: |h, pw, done| {
                 let p = profiles(h);

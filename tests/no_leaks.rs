@@ -34,7 +34,15 @@ fn a_known_secret_never_leaks() {
 
     // argv and environ of a clawvault process waiting for the secret on stdin.
     let mut child = h.cmd_std();
-    child.args(["models", "auth", "paste-api-key", "--provider", "anthropic"]);
+    child.args([
+        "models",
+        "auth",
+        "paste-api-key",
+        "--provider",
+        "anthropic",
+        "--profile-id",
+        "anthropic:default",
+    ]);
     let mut child = child
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -176,7 +176,15 @@ fn the_remaining_commands_never_leak_a_known_secret_or_passphrase() {
         "paste",
         &t.go(
             "paste-api-key",
-            &["models", "auth", "paste-api-key", "--provider", "anthropic"],
+            &[
+                "models",
+                "auth",
+                "paste-api-key",
+                "--provider",
+                "anthropic",
+                "--profile-id",
+                "anthropic:default",
+            ],
             &format!("{KEY}\n"),
             true,
         ),

@@ -129,6 +129,8 @@ fn linked_profile_resolves_an_existing_kv_field_under_the_reader_policy() {
             "paste-api-key",
             "--provider",
             "openrouter",
+            "--profile-id",
+            "openrouter:default",
         ])
         .write_stdin("sk-overwrite\n")
         .output()
@@ -177,7 +179,15 @@ fn rollback_restores_an_earlier_kv_version_and_status_shows_versions() {
     for k in &keys {
         let o = h
             .cmd()
-            .args(["models", "auth", "paste-api-key", "--provider", "anthropic"])
+            .args([
+                "models",
+                "auth",
+                "paste-api-key",
+                "--provider",
+                "anthropic",
+                "--profile-id",
+                "anthropic:default",
+            ])
             .write_stdin(format!("{k}\n"))
             .output()
             .unwrap();

@@ -218,7 +218,15 @@ fn every_writing_command_keeps_files_0600_and_dirs_0700_under_umask_000() {
     t.step("init", &a, "");
     t.step(
         "paste-api-key",
-        &["models", "auth", "paste-api-key", "--provider", "anthropic"],
+        &[
+            "models",
+            "auth",
+            "paste-api-key",
+            "--provider",
+            "anthropic",
+            "--profile-id",
+            "anthropic:default",
+        ],
         &format!("{KEY}\n"),
     );
     // A second agent directory, created by a paste.
@@ -230,6 +238,8 @@ fn every_writing_command_keeps_files_0600_and_dirs_0700_under_umask_000() {
             "paste-api-key",
             "--provider",
             "openai",
+            "--profile-id",
+            "openai:default",
             "--agent",
             "work",
         ],

@@ -133,9 +133,8 @@ fn sqlite_era_models_auth_reads_and_writes_the_store_openclaw_reads() {
             "paste-api-key",
             "--provider",
             "groq",
-            "--profile-id",
-            "groq:manual",
         ])
+        // No --profile-id: a fresh provider gets OpenClaw's default, `groq:manual`.
         .write_stdin("gsk_SQLITE_ERA_TEST_0123456789abcdef\n")
         .assert()
         .success();
@@ -186,4 +185,24 @@ fn sqlite_era_models_auth_reads_and_writes_the_store_openclaw_reads() {
         .output()
         .unwrap();
     assert!(!String::from_utf8_lossy(&out.stdout).contains("gsk_SQLITE_ERA_TEST"));
+
+    // A new key for a provider that has an API-key profile replaces that profile's
+    // key, as OpenClaw's paste-api-key does: no second profile appears.
+    h.cmd()
+        .args(["models", "auth", "paste-api-key", "--provider", "anthropic"])
+        .write_stdin("sk-ant-api03-REPLACED-0123456789abcdef\n")
+        .assert()
+        .success();
+    no_json_document(&h);
+    let theirs = json_of(&o.ok(&h, &["models", "auth", "list", "--json"], None));
+    assert_eq!(ids(&theirs), ["anthropic:manual", "anthropic:tok"]);
+    let out = h
+        .cmd()
+        .arg("resolve")
+        .arg("--passphrase-file")
+        .arg(&pw)
+        .write_stdin(r#"{"protocolVersion":1,"ids":["main/anthropic:manual"]}"#)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("sk-ant-api03-REPLACED-0123456789abcdef"));
 }

@@ -352,7 +352,7 @@ gk=$(printf '%s\n' "$out" | sed -n 's/^GNOME_KEYRING_PID=//p')
 trap '[ -n "$gk" ] && kill "$gk" 2>/dev/null' EXIT
 "$BIN" unlock --remember keychain --passphrase-file "$PW" >/dev/null || { echo "remember failed"; exit 1; }
 "$BIN" --vault "$KV" init --backend keychain --force-weak --kdf-memory-mib 1 --kdf-iterations 1 --passphrase-file "$PW" >/dev/null || { echo "init failed"; exit 1; }
-printf 'sk-test\n' | "$BIN" --vault "$KV" models auth paste-api-key --provider openai >/dev/null 2>&1 || { echo "paste failed"; exit 1; }
+printf 'sk-test\n' | "$BIN" --vault "$KV" models auth paste-api-key --provider openai --profile-id openai:default >/dev/null 2>&1 || { echo "paste failed"; exit 1; }
 col=$(dbus-send --session --dest=org.freedesktop.secrets --type=method_call --print-reply /org/freedesktop/secrets org.freedesktop.DBus.Properties.Get string:org.freedesktop.Secret.Service string:Collections | grep -o '/org/freedesktop/secrets/collection/[A-Za-z0-9_]*' | grep -v '/session$' | head -n1)
 dbus-send --session --dest=org.freedesktop.secrets --type=method_call --print-reply /org/freedesktop/secrets org.freedesktop.Secret.Service.Lock array:objpath:"$col" >/dev/null
 echo "LOCKED $col"

@@ -37,7 +37,10 @@ pub struct LinkArgs {
 }
 
 pub fn run(ctx: &Ctx, outer_agent: Option<&str>, a: LinkArgs) -> Result<ExitCode> {
-    let agent = ctx.agent(a.agent.as_deref().or(outer_agent))?;
+    let agent = ctx.agent_for(
+        a.agent.as_deref().or(outer_agent),
+        clawvault::openclaw::agents::Use::Change,
+    )?;
     auth::validate_provider(&a.provider)?;
     let id = a
         .profile_id

@@ -172,6 +172,29 @@ impl Ctx {
         AgentTarget::resolve(&self.state, flag).map_err(Error::Usage)
     }
 
+    /// The agent a `models` command acts on: `--agent`, else `$OPENCLAW_AGENT_DIR`, else
+    /// the agent OpenClaw itself would pick for this kind of command (refusing, as
+    /// OpenClaw does, when several agents are configured and none is selected).
+    pub fn agent_for(
+        &self,
+        flag: Option<&str>,
+        u: clawvault::openclaw::agents::Use,
+    ) -> Result<AgentTarget> {
+        let env_dir = std::env::var_os("OPENCLAW_AGENT_DIR").is_some_and(|p| !p.is_empty());
+        if flag.is_some() || env_dir {
+            return self.agent(flag);
+        }
+        let cfg_path = clawvault::openclaw::config_path(&self.state);
+        // An unreadable or invalid config is reported by the commands that read it;
+        // here it only means no roster, as for a host without a config.
+        let config = std::fs::read(&cfg_path)
+            .ok()
+            .and_then(|b| clawvault::openclaw::config_secrets::parse_config(&b).ok());
+        let id = clawvault::openclaw::agents::select(config.as_ref(), u)
+            .map_err(|e| Error::Usage(format!("{}: {e}", cfg_path.display())))?;
+        self.agent(Some(&id))
+    }
+
     pub fn unlock_options(&self) -> UnlockOptions {
         UnlockOptions {
             passphrase_file: self.global.passphrase_file.clone(),

@@ -1,5 +1,6 @@
 //! `clawvault models auth ...` and `clawvault models status`, mirroring OpenClaw.
 
+use clawvault::openclaw::agents::Use;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
@@ -52,7 +53,7 @@ pub enum AuthCmd {
     PasteApiKey {
         #[arg(long)]
         provider: String,
-        /// [default: <provider>:default]
+        /// [default: the provider's existing API-key profile, else <provider>:manual]
         #[arg(long)]
         profile_id: Option<String>,
         #[command(flatten)]
@@ -106,6 +107,29 @@ pub enum AuthCmd {
     Link(super::link_cmd::LinkArgs),
     /// Restore an earlier KV v2 version of an OpenBao-backed profile
     Rollback(super::kv_versions::RollbackArgs),
+    /// OpenClaw's own (OAuth / provider sign-in): handed to `openclaw models auth login`
+    #[command(disable_help_flag = true)]
+    Login(Delegated),
+    /// OpenClaw's own (GitHub device flow): handed to `openclaw models auth login-github-copilot`
+    #[command(disable_help_flag = true)]
+    LoginGithubCopilot(Delegated),
+    /// OpenClaw's own: handed to `openclaw models auth activate`
+    #[command(disable_help_flag = true)]
+    Activate(Delegated),
+    /// OpenClaw's own (interactive provider picker): handed to `openclaw models auth add`
+    #[command(disable_help_flag = true)]
+    Add(Delegated),
+}
+
+/// Arguments passed unchanged to the `openclaw` binary.
+#[derive(Debug, Args)]
+pub struct Delegated {
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "ARGS"
+    )]
+    pub args: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -142,9 +166,16 @@ pub enum OrderCmd {
 pub struct StatusArgs {
     #[arg(long)]
     pub json: bool,
-    /// Exit 1 when a profile is expired or missing, 2 when one expires within 24 h
+    /// Exit 1 when a profile is expired, missing or cannot be resolved now, 2 when one
+    /// expires within 24 h (OpenClaw's set)
     #[arg(long)]
     pub check: bool,
+    /// OpenClaw's own live provider probe: handed to `openclaw models status --probe`
+    #[arg(long)]
+    pub probe: bool,
+    /// OpenClaw's plain output: handed to `openclaw models status --plain`
+    #[arg(long)]
+    pub plain: bool,
     #[command(flatten)]
     pub agent: AgentArg,
 }
@@ -176,9 +207,16 @@ fn paste(
     expires_in: Option<&str>,
     interactive_only: bool,
 ) -> Result<ExitCode> {
-    let agent = ctx.agent(agent)?;
+    let agent = ctx.agent_for(agent, Use::Change)?;
     auth::validate_provider(provider)?;
-    let id = profile_id.unwrap_or_else(|| format!("{provider}:{default_name}"));
+    let id = match profile_id {
+        Some(id) => id,
+        None if ty == ProfileType::ApiKey => {
+            let (doc, _) = authstore::effective_doc(&ctx.state, &agent)?;
+            auth::default_api_key_profile(&doc, provider)
+        }
+        None => format!("{provider}:{default_name}"),
+    };
     auth::validate_profile_id(&agent.id, &id)?;
     let expires = expires_at(expires_in)?;
     let vault = ctx.open_vault()?;
@@ -217,7 +255,7 @@ fn auth_cmd(ctx: &Ctx, a: AuthArgs) -> Result<ExitCode> {
             json,
             agent,
         } => {
-            let agent = ctx.agent(pick(&outer, &agent))?;
+            let agent = ctx.agent_for(pick(&outer, &agent), Use::Read)?;
             let (doc, store_path) = authstore::effective_doc(&ctx.state, &agent)?;
             let vault = ctx.open_vault_if_exists()?;
             let mut rows = auth::status(&doc, vault.as_ref(), now_ms() as i64)?;
@@ -262,7 +300,7 @@ fn auth_cmd(ctx: &Ctx, a: AuthArgs) -> Result<ExitCode> {
             &provider,
             profile_id,
             ProfileType::ApiKey,
-            "default",
+            "manual",
             None,
             false,
         ),
@@ -315,7 +353,7 @@ fn auth_cmd(ctx: &Ctx, a: AuthArgs) -> Result<ExitCode> {
             purge,
             agent,
         } => {
-            let agent = ctx.agent(pick(&outer, &agent))?;
+            let agent = ctx.agent_for(pick(&outer, &agent), Use::Change)?;
             if !yes {
                 if !prompt::stdin_is_tty() {
                     return Err(Error::Usage(format!(
@@ -341,7 +379,22 @@ fn auth_cmd(ctx: &Ctx, a: AuthArgs) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         AuthCmd::Order(o) => order(ctx, &outer, o),
+        AuthCmd::Login(d) => delegate(ctx, &outer, "login", d),
+        AuthCmd::LoginGithubCopilot(d) => delegate(ctx, &outer, "login-github-copilot", d),
+        AuthCmd::Activate(d) => delegate(ctx, &outer, "activate", d),
+        AuthCmd::Add(d) => delegate(ctx, &outer, "add", d),
     }
+}
+
+/// `openclaw models auth <sub> [--agent ID] ARGS...`: what stays OpenClaw's by nature
+/// (OAuth sign-in, which OpenClaw's policy keeps out of SecretRefs, and its pickers).
+fn delegate(ctx: &Ctx, outer: &Option<String>, sub: &str, d: Delegated) -> Result<ExitCode> {
+    let mut args: Vec<String> = vec!["models".into(), "auth".into(), sub.into()];
+    if let Some(a) = outer {
+        args.extend(["--agent".into(), a.clone()]);
+    }
+    args.extend(d.args);
+    super::openclaw_delegate::run(&ctx.state, &args)
 }
 
 fn order(ctx: &Ctx, outer: &Option<String>, o: OrderCmd) -> Result<ExitCode> {
@@ -363,7 +416,12 @@ fn order(ctx: &Ctx, outer: &Option<String>, o: OrderCmd) -> Result<ExitCode> {
             json,
         } => (agent, provider.clone(), *json),
     };
-    let agent = ctx.agent(pick(outer, agent))?;
+    let u = if matches!(o, OrderCmd::Get { .. }) {
+        Use::Read
+    } else {
+        Use::Change
+    };
+    let agent = ctx.agent_for(pick(outer, agent), u)?;
     auth::validate_provider(&provider)?;
     if authstore::era(&ctx.state) == authstore::Era::Sqlite {
         // The order holds no secret and lives in OpenClaw's own state: OpenClaw's
@@ -409,10 +467,29 @@ fn order(ctx: &Ctx, outer: &Option<String>, o: OrderCmd) -> Result<ExitCode> {
 }
 
 fn status(ctx: &Ctx, a: StatusArgs) -> Result<ExitCode> {
-    let agent = ctx.agent(a.agent.agent.as_deref())?;
+    if a.probe || a.plain {
+        // Live model calls and OpenClaw's plain format are OpenClaw's own.
+        let mut args: Vec<String> = vec!["models".into(), "status".into()];
+        for (on, flag) in [
+            (a.probe, "--probe"),
+            (a.plain, "--plain"),
+            (a.json, "--json"),
+            (a.check, "--check"),
+        ] {
+            if on {
+                args.push(flag.into());
+            }
+        }
+        if let Some(id) = &a.agent.agent {
+            args.extend(["--agent".into(), id.clone()]);
+        }
+        return super::openclaw_delegate::run(&ctx.state, &args);
+    }
+    let agent = ctx.agent_for(a.agent.agent.as_deref(), Use::Read)?;
     let (doc, _) = authstore::effective_doc(&ctx.state, &agent)?;
     let vault = ctx.open_vault_if_exists()?;
-    let rows = auth::status(&doc, vault.as_ref(), now_ms() as i64)?;
+    let mut rows = auth::status(&doc, vault.as_ref(), now_ms() as i64)?;
+    let unregistered = vault.is_some() && !check_resolvable(ctx, &mut rows);
     let kv = super::kv_versions::collect(vault.as_ref(), &agent.id, &rows)?;
     if a.json {
         let mut out = json!({ "agent": agent.id, "profiles": rows });
@@ -422,6 +499,22 @@ fn status(ctx: &Ctx, a: StatusArgs) -> Result<ExitCode> {
         print_json(&out);
     } else {
         print_table(&rows, true);
+        for r in rows
+            .iter()
+            .filter(|r| r.status == auth::Status::Unavailable)
+        {
+            println!(
+                "{}: OpenClaw cannot resolve it now: {}",
+                r.profile_id,
+                r.unavailable.as_deref().unwrap_or("unknown reason")
+            );
+        }
+        if unregistered && rows.iter().any(|r| r.ref_id.is_some()) {
+            println!(
+                "no exec provider `{}` in openclaw.json: OpenClaw cannot resolve these references until `clawvault openclaw register`",
+                auth::REF_PROVIDER
+            );
+        }
         if let Some(kv) = &kv {
             super::kv_versions::print(kv);
         }
@@ -440,6 +533,47 @@ fn status(ctx: &Ctx, a: StatusArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Ask the registered resolver, run the way OpenClaw runs it, for every clawvault ref
+/// that is stored; mark what it cannot hand over now as `unavailable` with the reason.
+/// Returns false when `openclaw.json` registers no clawvault exec provider.
+fn check_resolvable(ctx: &Ctx, rows: &mut [auth::ProfileStatus]) -> bool {
+    let cfg_path = clawvault::openclaw::config_path(&ctx.state);
+    let Some(config) = std::fs::read(&cfg_path)
+        .ok()
+        .and_then(|b| clawvault::openclaw::config_secrets::parse_config(&b).ok())
+    else {
+        return false;
+    };
+    let Some(spec) = clawvault::openclaw::runner::registered_spec(&config, auth::REF_PROVIDER)
+    else {
+        return false;
+    };
+    let ids: Vec<String> = rows
+        .iter()
+        .filter(|r| r.status != auth::Status::Missing)
+        .filter_map(|r| r.ref_id.clone())
+        .collect();
+    if ids.is_empty() {
+        return true;
+    }
+    let answer = clawvault::openclaw::runner::resolve(&spec, &ids);
+    for r in rows
+        .iter_mut()
+        .filter(|r| r.status != auth::Status::Missing)
+    {
+        let Some(id) = &r.ref_id else { continue };
+        let reason = match &answer {
+            Err(e) => Some(e.clone()),
+            Ok(a) => a.get(id).cloned().flatten(),
+        };
+        if let Some(reason) = reason {
+            r.status = auth::Status::Unavailable;
+            r.unavailable = Some(reason);
+        }
+    }
+    true
 }
 
 fn print_json(v: &serde_json::Value) {

@@ -5,11 +5,8 @@
 //! key, its order and every number as written); a file with comments, trailing
 //! commas or unquoted keys is left alone and the caller prints the snippet instead.
 
-use std::io::{Read, Write};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
@@ -222,74 +219,15 @@ pub fn register(path: &Path, spec: &ProviderSpec) -> Result<RegisterOutcome> {
 /// not exist, and expect a well-formed `NOT_FOUND` answer. Proves the command runs
 /// and the vault unlocks from the recorded options.
 pub fn probe(spec: &ProviderSpec) -> Result<()> {
-    let fail = |m: String| OpenClawError::ProbeFailed(m);
     let id = "clawvault-probe/none:none";
-    let mut cmd = Command::new(&spec.command);
-    cmd.args(&spec.args)
-        .env_clear()
-        .current_dir(spec.command.parent().unwrap_or(Path::new("/")))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for name in &spec.pass_env {
-        if let Some(v) = std::env::var_os(name) {
-            cmd.env(name, v);
-        }
-    }
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| fail(format!("cannot run {}: {e}", spec.command.display())))?;
-    let req = format!(
-        "{{\"protocolVersion\":1,\"provider\":\"{}\",\"ids\":[\"{id}\"]}}",
-        spec.alias
-    );
-    if let Some(mut stdin) = child.stdin.take() {
-        let _ = stdin.write_all(req.as_bytes());
-    }
-    let mut stdout = child.stdout.take().expect("piped");
-    let mut stderr = child.stderr.take().expect("piped");
-    let out_t = std::thread::spawn(move || {
-        let mut b = Vec::new();
-        let _ = stdout.read_to_end(&mut b);
-        b
-    });
-    let err_t = std::thread::spawn(move || {
-        let mut b = Vec::new();
-        let _ = (&mut stderr).take(4096).read_to_end(&mut b);
-        b
-    });
-    let start = Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(s)) => break s,
-            Ok(None) if start.elapsed() > Duration::from_millis(spec.timeout_ms) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(fail(format!(
-                    "the resolver did not answer within {} ms",
-                    spec.timeout_ms
-                )));
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
-            Err(e) => return Err(fail(e.to_string())),
-        }
-    };
-    let out = out_t.join().unwrap_or_default();
-    let err = err_t.join().unwrap_or_default();
-    if !status.success() {
-        // The resolver's stderr is one line and never holds a secret.
-        let line = String::from_utf8_lossy(&err);
-        let line = line.lines().next().unwrap_or("").trim();
-        return Err(fail(format!("the resolver exited with {status}: {line}")));
-    }
-    let v: Value = serde_json::from_slice(&out)
-        .map_err(|_| fail("the resolver's answer is not JSON".into()))?;
-    if v["protocolVersion"] != 1 || v["errors"][id]["code"] != "NOT_FOUND" {
-        return Err(fail(
+    let answer =
+        super::runner::resolve(spec, &[id.to_string()]).map_err(OpenClawError::ProbeFailed)?;
+    match answer.get(id) {
+        Some(Some(reason)) if reason.starts_with("NOT_FOUND") => Ok(()),
+        _ => Err(OpenClawError::ProbeFailed(
             "the resolver's answer does not follow protocol v1".into(),
-        ));
+        )),
     }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -17,12 +17,14 @@ use thiserror::Error;
 
 use crate::paths::StateDir;
 
+pub mod agents;
 pub mod apply;
 pub mod config;
 pub mod config_env;
 pub mod config_secrets;
 pub mod plan;
 pub mod residue;
+pub mod runner;
 pub mod sqlite;
 pub mod surface;
 

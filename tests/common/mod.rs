@@ -73,6 +73,10 @@ impl Home {
     pub fn paste(&self, kind: &str, provider: &str, id: Option<&str>, secret: &str) {
         let mut c = self.cmd();
         c.args(["models", "auth", kind, "--provider", provider]);
+        // Tests written before paste-api-key's default became OpenClaw's
+        // (`<provider>:manual` on a fresh provider) name the profile they expect.
+        let fallback = format!("{provider}:default");
+        let id = id.or((kind == "paste-api-key").then_some(fallback.as_str()));
         if let Some(id) = id {
             c.args(["--profile-id", id]);
         }
