@@ -137,6 +137,14 @@ pub fn order_get(agent: &AgentTarget, provider: &str) -> Result<Option<Vec<Strin
     })
 }
 
+/// The file that holds the order on a JSON-era install: `auth-state.json` when it
+/// exists, else `auth-profiles.json`.
+pub fn order_store_path(agent: &AgentTarget) -> Result<std::path::PathBuf> {
+    let path = agent.profiles_path();
+    let state = AuthState::beside(&path);
+    Ok(if state.exists() { state } else { path })
+}
+
 /// `models auth order set`: every id must be a profile of `provider` in
 /// `auth-profiles.json`; the order goes to `auth-state.json` when it exists, else to
 /// `auth-profiles.json`. The profiles lock is held throughout, so a concurrent

@@ -79,7 +79,22 @@ fn order_json(h: &Home, provider: &str) -> Value {
         .output()
         .unwrap();
     assert!(out.status.success(), "{out:?}");
-    serde_json::from_slice::<Value>(&out.stdout).unwrap()["order"].clone()
+    let v = serde_json::from_slice::<Value>(&out.stdout).unwrap();
+    // OpenClaw's `order get --json` keys, none renamed.
+    assert_eq!(v["agentId"], "main", "{v}");
+    assert_eq!(v["provider"], provider, "{v}");
+    assert!(
+        v["agentDir"]
+            .as_str()
+            .unwrap()
+            .ends_with("agents/main/agent"),
+        "{v}"
+    );
+    assert!(
+        v["authStatePath"].as_str().unwrap().ends_with(".json"),
+        "{v}"
+    );
+    v["order"].clone()
 }
 
 fn no_locks(h: &Home) {

@@ -127,13 +127,7 @@ fn sqlite_era_models_auth_reads_and_writes_the_store_openclaw_reads() {
 
     // paste through clawvault: into the vault and OpenClaw's store, no JSON file.
     h.cmd()
-        .args([
-            "models",
-            "auth",
-            "paste-api-key",
-            "--provider",
-            "groq",
-        ])
+        .args(["models", "auth", "paste-api-key", "--provider", "groq"])
         // No --profile-id: a fresh provider gets OpenClaw's default, `groq:manual`.
         .write_stdin("gsk_SQLITE_ERA_TEST_0123456789abcdef\n")
         .assert()

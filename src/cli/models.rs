@@ -456,7 +456,17 @@ fn order(ctx: &Ctx, outer: &Option<String>, o: OrderCmd) -> Result<ExitCode> {
         }
     };
     if json {
-        print_json(&json!({ "agent": agent.id, "provider": provider, "order": result }));
+        // OpenClaw's shape (`agentId`, `agentDir`, `provider`, `authStatePath`,
+        // `order`), plus `agent` as before.
+        let state_path = auth::order_store_path(&agent)?;
+        print_json(&json!({
+            "agentId": agent.id,
+            "agentDir": agent.dir,
+            "provider": provider,
+            "authStatePath": state_path,
+            "order": result,
+            "agent": agent.id,
+        }));
     } else {
         match result {
             Some(ids) => println!("{}", ids.join(" ")),
