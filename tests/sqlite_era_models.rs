@@ -124,6 +124,27 @@ fn sqlite_era_models_auth_reads_and_writes_the_store_openclaw_reads() {
         .find(|p| p["profileId"] == "anthropic:tok")
         .unwrap();
     assert_eq!(tok["status"], "expiring", "{st:#}");
+    // The same rows where OpenClaw's `models status --json` keeps them.
+    let theirs = json_of(&o.ok(&h, &["models", "status", "--json"], None));
+    let rows = |v: &Value| -> Vec<Vec<Value>> {
+        let mut r: Vec<Vec<Value>> = v["auth"]["oauth"]["profiles"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no auth.oauth.profiles: {v:#}"))
+            .iter()
+            .map(|p| {
+                ["profileId", "provider", "type", "status"]
+                    .iter()
+                    .map(|k| p[*k].clone())
+                    .collect()
+            })
+            .collect();
+        r.sort_by_key(|x| x[0].to_string());
+        r
+    };
+    assert_eq!(rows(&st), rows(&theirs), "ours {st:#}\ntheirs {theirs:#}");
+    for k in ["agentDir", "configPath"] {
+        assert_eq!(st[k], theirs[k], "{k}");
+    }
 
     // paste through clawvault: into the vault and OpenClaw's store, no JSON file.
     h.cmd()

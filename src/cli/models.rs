@@ -496,13 +496,43 @@ fn status(ctx: &Ctx, a: StatusArgs) -> Result<ExitCode> {
         return super::openclaw_delegate::run(&ctx.state, &args);
     }
     let agent = ctx.agent_for(a.agent.agent.as_deref(), Use::Read)?;
-    let (doc, _) = authstore::effective_doc(&ctx.state, &agent)?;
+    let (doc, store_path) = authstore::effective_doc(&ctx.state, &agent)?;
     let vault = ctx.open_vault_if_exists()?;
     let mut rows = auth::status(&doc, vault.as_ref(), now_ms() as i64)?;
     let unregistered = vault.is_some() && !check_resolvable(ctx, &mut rows);
     let kv = super::kv_versions::collect(vault.as_ref(), &agent.id, &rows)?;
     if a.json {
-        let mut out = json!({ "agent": agent.id, "profiles": rows });
+        // clawvault's rows (`agent`, `profiles`), and the part of OpenClaw's
+        // `models status --json` that describes the same profiles, under OpenClaw's
+        // names: `agentDir`, `configPath`, `auth.storePath`, `auth.oauth.profiles[]`
+        // (`profileId`, `provider`, `type`, `status`, `source`, `label`). The label is
+        // the profile id: OpenClaw's shows part of a plaintext key, clawvault never.
+        let openclaw_rows: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|r| {
+                json!({
+                    "profileId": r.profile_id,
+                    "provider": r.provider,
+                    "type": r.ty,
+                    "status": r.status,
+                    "source": "store",
+                    "label": r.profile_id,
+                })
+            })
+            .collect();
+        let mut out = json!({
+            "agent": agent.id,
+            "profiles": rows,
+            "agentDir": agent.dir,
+            "configPath": clawvault::openclaw::config_path(&ctx.state),
+            "auth": {
+                "storePath": store_path,
+                "oauth": {
+                    "warnAfterMs": auth::EXPIRING_WITHIN_MS,
+                    "profiles": openclaw_rows,
+                },
+            },
+        });
         if let Some(kv) = kv {
             out["openbaoVersions"] = kv;
         }
