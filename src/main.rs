@@ -33,7 +33,20 @@ fn main() -> ExitCode {
     if let Some(text) = std::env::var_os("CLAWVAULT_TEST_PANIC") {
         panic!("{}", text.to_string_lossy());
     }
-    let args = cli::Cli::parse();
+    // A usage error exits 1, as OpenClaw's CLI does: 2 means something specific
+    // (`models status --check`: a credential is expiring), and a typo must never read
+    // as that. Help and version still exit 0.
+    let args = match cli::Cli::try_parse() {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     // OpenClaw's exec protocol: a failed batch gets exactly one line on stderr.
     let one_line = matches!(args.command, cli::Command::Resolve(_));
     match cli::run(args) {

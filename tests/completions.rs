@@ -101,7 +101,7 @@ fn unknown_shell_is_a_usage_error() {
         .args(["completions", "tcsh"])
         .assert()
         .failure()
-        .code(2);
+        .code(1);
 }
 
 #[test]

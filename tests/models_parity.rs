@@ -270,3 +270,24 @@ fn openclaw_only_subcommands_are_handed_to_openclaw() {
         );
     }
 }
+
+/// A usage error exits 1, as OpenClaw's does: under `models status --check`, 2 means
+/// "expiring", and a typo must not read as that.
+#[test]
+fn a_usage_error_exits_1_never_2() {
+    let h = Home::new();
+    for args in [
+        &["models", "status", "--chek"][..],
+        &["models", "auth", "paste-api-key"][..],
+        &["models", "auth", "bogus"][..],
+    ] {
+        let out = h.cmd().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("Usage"), "{args:?}: {}", stderr(&out));
+    }
+    h.cmd()
+        .args(["models", "status", "--help"])
+        .assert()
+        .code(0);
+    h.cmd().arg("--version").assert().code(0);
+}
