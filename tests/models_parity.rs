@@ -291,3 +291,43 @@ fn a_usage_error_exits_1_never_2() {
         .code(0);
     h.cmd().arg("--version").assert().code(0);
 }
+
+/// `models status` runs the command `openclaw.json` registers; a config another user
+/// can write must not get a command run: it is refused with the path and the fix.
+#[test]
+fn status_never_runs_a_command_from_a_config_others_can_write() {
+    let h = Home::new();
+    let pw = h.init_age();
+    h.paste(
+        "paste-api-key",
+        "groq",
+        Some("groq:default"),
+        "gsk_trust_check_0123456789",
+    );
+    let marker = h.tmp.path().join("ran");
+    let evil = h.tmp.path().join("evil.sh");
+    std::fs::write(&evil, format!("#!/bin/sh\ntouch {}\n", marker.display())).unwrap();
+    std::fs::set_permissions(&evil, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let cfg = h.state().join("openclaw.json");
+    std::fs::write(
+        &cfg,
+        format!(
+            r#"{{"secrets":{{"providers":{{"clawvault":{{"source":"exec","command":"{}","args":[]}}}}}}}}"#,
+            evil.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let out = h.cmd().args(["models", "status"]).output().unwrap();
+    assert!(
+        !marker.exists(),
+        "a command from a world-writable config was run"
+    );
+    let e = stderr(&out);
+    assert!(e.contains("openclaw.json") && e.contains("chmod"), "{e}");
+    // The same config made private: the command is run (it is the user's own choice).
+    std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let _ = h.cmd().args(["models", "status"]).output().unwrap();
+    assert!(marker.exists(), "the check must run the registered command");
+    drop(pw);
+}

@@ -590,6 +590,14 @@ fn check_resolvable(ctx: &Ctx, rows: &mut [auth::ProfileStatus]) -> bool {
     else {
         return false;
     };
+    // The command comes from a file: run it only when that file and the command pass
+    // the same StrictModes check as every other path clawvault trusts.
+    let trusted = clawvault::trust::check(&cfg_path, clawvault::trust::Kind::File)
+        .and_then(|_| clawvault::trust::check(&spec.command, clawvault::trust::Kind::File));
+    if let Err(e) = trusted {
+        eprintln!("clawvault: warning: not running the registered resolver to check the refs: {e}");
+        return true;
+    }
     let ids: Vec<String> = rows
         .iter()
         .filter(|r| r.status != auth::Status::Missing)
