@@ -2,7 +2,8 @@
 # Builds clawvault and runs its main job on the embedded default (the age backend:
 # no keychain, no server): a throwaway OpenClaw home with plaintext credentials in
 # its auth store and its .env, one `clawvault migrate`, a check that no byte of
-# them is left outside the vault, and OpenClaw's exec request answered the way the
+# them is left outside the vault (nor in the transcript and shell history that held
+# copies), and OpenClaw's exec request answered the way the
 # gateway asks for it. (With the real `openclaw` on PATH, `migrate` also runs its
 # `secrets apply` / `doctor --fix` / `secrets audit`; here it is told not to.)
 set -euo pipefail
@@ -12,13 +13,16 @@ bin=${CLAWVAULT_DEMO_BIN:-$PWD/target/release/clawvault}
 demo=$(mktemp -d)
 trap 'rm -rf "$demo"' EXIT
 export OPENCLAW_STATE_DIR="$demo/openclaw"
+# migrate's host pass audits and fixes $HOME (histories, units): the demo's own.
+export HOME="$demo/home"
 umask 077
-mkdir -p "$OPENCLAW_STATE_DIR/agents/main/agent"
+mkdir -p "$OPENCLAW_STATE_DIR/agents/main/agent" "$OPENCLAW_STATE_DIR/agents/main/sessions" "$HOME"
 printf 'demo passphrase - use a real one\n' > "$demo/passphrase"
 
-key=sk-ant-api03-DEMO-not-a-real-key-0000000000
-token=sk-ant-oat01-DEMO-not-a-real-token-000000000
-groq=gsk_DEMO-not-a-real-groq-key-000000000000
+# Fake values (random letters, no issuer knows them), shaped like real ones.
+key=sk-ant-api03-Qm7vXr2LpT9wKd4HsZ1nBy6cFj8eGu3aNo5iWq0tRh-Ve7xYb2MkAA
+token=sk-ant-oat01-Lw4Tz9QpXe2Vn7Kr5Hd1Ms8Gy3Bc6Fj0Ua4Ri9No2Wt7Ek5Yh-Pq3AA
+groq=gsk_Rt5Yw8Ln2Qz6Kp9Xv3Hm7Bc1Dj4Fs0Ge5Ua8Ni2Wo6Ty9Er3
 echo "== a plaintext OpenClaw home (JSON-era auth store and a .env)"
 cat > "$OPENCLAW_STATE_DIR/agents/main/agent/auth-profiles.json" <<JSON
 {"version": 1, "profiles": {
@@ -26,7 +30,10 @@ cat > "$OPENCLAW_STATE_DIR/agents/main/agent/auth-profiles.json" <<JSON
   "anthropic:work": {"type": "token", "provider": "anthropic", "token": "$token", "expires": 4102444800000}}}
 JSON
 printf 'GROQ_API_KEY=%s\nLOG_LEVEL=info\n' "$groq" > "$OPENCLAW_STATE_DIR/.env"
-grep -rl -e "$key" -e "$token" -e "$groq" "$OPENCLAW_STATE_DIR" | sed 's/^/plaintext in /'
+# Copies where no store points: a session transcript and the shell history.
+printf '{"type":"message","role":"user","text":"use this key: %s"}\n' "$key" > "$OPENCLAW_STATE_DIR/agents/main/sessions/s1.jsonl"
+printf 'ls\nexport GROQ_API_KEY=%s\n' "$groq" > "$HOME/.bash_history"
+grep -rl -e "$key" -e "$token" -e "$groq" "$demo" | sed "s|^$demo/|plaintext in |"
 
 echo "== clawvault init (age backend, Argon2id-wrapped identity)"
 "$bin" init --backend age --passphrase-file "$demo/passphrase"
@@ -34,8 +41,8 @@ echo "== clawvault init (age backend, Argon2id-wrapped identity)"
 echo "== clawvault migrate (the one command)"
 "$bin" migrate --no-openclaw --passphrase-file "$demo/passphrase"
 
-echo "== what is left in plaintext outside the vault"
-if grep -rl --exclude-dir=vault -e "$key" -e "$token" -e "$groq" "$OPENCLAW_STATE_DIR"; then
+echo "== what is left in plaintext outside the vault (state dir and home)"
+if grep -rl --exclude-dir=vault -e "$key" -e "$token" -e "$groq" "$demo"; then
   echo "FAILED: plaintext left"; exit 1
 fi
 echo "nothing"

@@ -21,11 +21,11 @@ fn readme_demo_runs_the_main_job_and_leaves_no_plaintext() {
         String::from_utf8_lossy(&out.stderr)
     );
     let left = stdout
-        .split("== what is left in plaintext outside the vault\n")
+        .split("== what is left in plaintext outside the vault (state dir and home)\n")
         .nth(1)
         .unwrap_or_default();
     assert!(left.starts_with("nothing\n"), "{stdout}");
     assert!(stdout.contains("moved       GROQ_API_KEY"), "{stdout}");
     // The exec answer carries the migrated values (the demo's fake ones).
-    assert!(stdout.contains("\"main/groq:default\":\"gsk_DEMO-not-a-real-groq-key"));
+    assert!(stdout.contains("\"main/groq:default\":\"gsk_Rt5Yw8Ln2Qz6Kp9Xv3"));
 }

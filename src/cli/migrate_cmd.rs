@@ -34,6 +34,14 @@ pub struct MigrateArgs {
     /// command that applies it
     #[arg(long, conflicts_with = "openclaw")]
     pub no_openclaw: bool,
+    /// Skip the host pass (`doctor --fix`) that follows the move: copies in
+    /// histories, transcripts, logs and units stay, and are not listed
+    #[arg(long)]
+    pub no_host_pass: bool,
+    /// In the host pass, leave session transcripts and logs untouched (their
+    /// credentials stay listed; `clawvault doctor --fix --redact` rewrites them later)
+    #[arg(long)]
+    pub no_redact: bool,
 }
 
 #[derive(Debug, Args)]
@@ -130,11 +138,29 @@ pub fn migrate(ctx: &Ctx, a: MigrateArgs) -> Result<ExitCode> {
     if !a.dry_run && r.count("imported") == 0 {
         print_openclaw_next_step(&r, a.json);
     }
-    Ok(if r.count("left") > 0 || r.count("conflict") > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    // The host pass: copies outside the stores (histories, transcripts, logs, units).
+    let mut host_left = false;
+    if a.dry_run && !a.no_host_pass {
+        eprintln!("clawvault: migrate: then the host pass would run (`clawvault doctor --fix --yes{}`); run `clawvault doctor` to see what it would find", if a.no_redact { "" } else { " --redact" });
+    } else if !a.no_host_pass {
+        let code = super::migrate_residue::run(
+            ctx,
+            &v,
+            &super::migrate_residue::ResidueOptions {
+                no_redact: a.no_redact,
+                report_to_stderr: a.json,
+            },
+        )
+        .map_err(|e| Error::Other(format!("host pass: {e}")))?;
+        host_left = code != 0;
+    }
+    Ok(
+        if r.count("left") > 0 || r.count("conflict") > 0 || host_left {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        },
+    )
 }
 
 /// `migrate`'s share of `import-env`: only the `.env` files OpenClaw itself loads,

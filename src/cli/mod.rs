@@ -20,6 +20,7 @@ mod kv_versions;
 mod link_cmd;
 mod migrate_cmd;
 mod migrate_openclaw;
+mod migrate_residue;
 mod models;
 mod openclaw_cmd;
 mod openclaw_delegate;

@@ -123,7 +123,7 @@ pub fn rotate_entry(
             Kind::GithubToken => "revoke it in GitHub settings (tokens), then store the new one in the vault".into(),
             Kind::GatewayToken => "set a new gateway token (`openclaw doctor --generate-gateway-token`) kept in the vault".into(),
             Kind::AwsAccessKeyId | Kind::AwsSecretKey => "deactivate the access key in AWS IAM and create a new one".into(),
-            Kind::VaultSecret => "this value is in the vault: rotate it at its issuer, then update the vault entry (`clawvault set`)".into(),
+            Kind::VaultSecret => "this value is in the vault: rotate it at its issuer, then store the new one with `clawvault models auth paste-api-key|paste-token --provider P --profile-id ID` (a config value: edit it back into openclaw.json, then `clawvault migrate`)".into(),
             _ => "rotate it where it was issued, then keep the new value only in the vault".into(),
         },
     };
