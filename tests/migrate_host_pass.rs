@@ -1,7 +1,7 @@
 //! `clawvault migrate` is the one command: after the stores, its host pass removes the
 //! copies no store points to (a session transcript, a log, the shell history), by the
 //! vault's own values, and says what it left. `--no-redact` keeps transcripts and logs
-//! (listed, exit 1); `--no-host-pass` skips the pass; `--json` keeps stdout one JSON
+//! (listed); `--no-host-pass` skips the pass; `--json` keeps stdout one JSON
 //! document.
 
 mod common;
@@ -110,7 +110,10 @@ fn no_redact_keeps_transcripts_and_logs_and_lists_them() {
     host(&h, &k);
     let out = migrate(&h, &pw, &["--no-redact"]);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    // Everything migrate itself moves, moved: exit 0; the kept copies are listed.
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("the host pass left the findings listed above"));
     let mut left = holding(&h, &k);
     left.sort();
     assert_eq!(
@@ -150,4 +153,50 @@ fn no_host_pass_moves_the_stores_only_and_json_stays_one_document() {
         )
     });
     assert_eq!(holding(&h, &k), Vec::<String>::new());
+}
+
+/// `doctor --fix` moves `.env` values with `migrate`'s rule: a variable openclaw.json
+/// reads from the environment stays (moving it would break OpenClaw).
+#[test]
+fn doctor_fix_keeps_a_variable_the_config_reads_from_the_environment() {
+    let h = Home::new();
+    let pw = h.init_age();
+    let mistral = format!("{}{}", random_suffix(), random_suffix());
+    let groq = format!(
+        "gsk_{}{}{}",
+        random_suffix(),
+        random_suffix(),
+        random_suffix()
+    );
+    private(
+        &h.state().join("openclaw.json"),
+        r#"{"models":{"providers":{"mistral":{"baseUrl":"https://api.mistral.ai/v1","apiKey":"${MISTRAL_API_KEY}","models":[]}}}}"#,
+    );
+    let env = h.state().join(".env");
+    private(
+        &env,
+        &format!("MISTRAL_API_KEY={mistral}\nGROQ_API_KEY={groq}\n"),
+    );
+    for d in [h.tmp.path().to_path_buf(), h.state()] {
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    let out = h
+        .cmd()
+        .args([
+            "doctor",
+            "--fix",
+            "--yes",
+            "--no-progress",
+            "--passphrase-file",
+        ])
+        .arg(&pw)
+        .output()
+        .unwrap();
+    let text = std::fs::read_to_string(&env).unwrap();
+    assert!(
+        text.contains(&format!("MISTRAL_API_KEY={mistral}")),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!text.contains(&groq), "{text}");
 }

@@ -202,6 +202,9 @@ fn migrate_found(
             &envs,
             &importenv::Options {
                 state: Some(ctx.state.clone()),
+                // Never a variable openclaw.json reads from the environment: OpenClaw
+                // would lose it (the same rule as `migrate`).
+                keep: super::migrate_cmd::config_env_names(ctx),
                 ..Default::default()
             },
         )
