@@ -70,7 +70,7 @@ pub fn not_a_secret(v: &[u8]) -> bool {
     {
         return true;
     }
-    if env_var_name(t) || jwt_io_example(t) {
+    if env_var_name(t) || jwt_io_example(t) || openclaw_fingerprint(t) {
         return true;
     }
     sequential_run(t.as_bytes()) >= 8
@@ -90,6 +90,14 @@ pub fn env_var_name(t: &str) -> bool {
         // every word is mostly letters: `AB12_CD34_EF56` is a key, not a name
         && t.split('_')
             .all(|w| w.bytes().filter(u8::is_ascii_digit).count() * 2 < w.len())
+}
+
+/// `fp:3f26b7d7e9e6`: the short digest OpenClaw 2026.9.6 writes in place of every
+/// config value in its `diagnostic_events` (state/openclaw.sqlite), never the value.
+fn openclaw_fingerprint(t: &str) -> bool {
+    t.strip_prefix("fp:").is_some_and(|h| {
+        (8..=64).contains(&h.len()) && h.bytes().all(|c| c.is_ascii_hexdigit())
+    })
 }
 
 fn jwt_io_example(t: &str) -> bool {
@@ -128,6 +136,7 @@ mod tests {
             "secretref-env:OPENAI_API_KEY",
             "oauth:openai-codex",
             "OPENAI_API_KEY",
+            "fp:3f26b7d7e9e6",
             "sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123456789",
             "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
         ] {
@@ -137,6 +146,7 @@ mod tests {
             "AKIAQ7RZ2M4XVNB3KD5T",
             "AB12_CD34_EF56GH78",
             "Zr8k2Lq9Xw4Pn7Vb3Tc6",
+            "fp:Zr8k2Lq9Xw4Pn7Vb3Tc6",
         ] {
             assert!(!not_a_secret(v.as_bytes()), "{v}");
         }
