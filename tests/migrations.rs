@@ -2,7 +2,7 @@
 //! the folder's command, and checks the files against `after/` (key order included)
 //! and the vault against `secrets.json` through the real resolver. A folder with a
 //! `passphrase` file brings its own vault in `before/` (unlocked with it) instead of
-//! a fresh one; a `stdout.json` pins the command's output.
+//! a fresh one; a `stdout.json` pins the command's output (the state dir written `$STATE`).
 
 mod common;
 
@@ -60,8 +60,11 @@ fn every_migration_fixture_replays() {
             String::from_utf8_lossy(&out.stderr)
         );
         if let Ok(want) = std::fs::read(dir.join("stdout.json")) {
+            // Paths under the temporary state dir are pinned as `$STATE`.
+            let got = String::from_utf8_lossy(&out.stdout)
+                .replace(&h.state().display().to_string(), "$STATE");
             assert_eq!(
-                canonical(Path::new("stdout.json"), &out.stdout),
+                canonical(Path::new("stdout.json"), got.as_bytes()),
                 canonical(Path::new("stdout.json"), &want),
                 "{}: stdout",
                 dir.display()
