@@ -95,9 +95,8 @@ pub fn env_var_name(t: &str) -> bool {
 /// `fp:3f26b7d7e9e6`: the short digest OpenClaw 2026.9.6 writes in place of every
 /// config value in its `diagnostic_events` (state/openclaw.sqlite), never the value.
 fn openclaw_fingerprint(t: &str) -> bool {
-    t.strip_prefix("fp:").is_some_and(|h| {
-        (8..=64).contains(&h.len()) && h.bytes().all(|c| c.is_ascii_hexdigit())
-    })
+    t.strip_prefix("fp:")
+        .is_some_and(|h| (8..=64).contains(&h.len()) && h.bytes().all(|c| c.is_ascii_hexdigit()))
 }
 
 fn jwt_io_example(t: &str) -> bool {

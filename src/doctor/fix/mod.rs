@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 pub mod redact;
+pub mod units;
 
 use super::checks::shell_quote;
 use super::detect::{self, Detector};
@@ -33,6 +34,10 @@ pub enum FixAction {
     /// Overwrite the credentials in a transcript or log with a marker
     /// (`--redact`; never implied by `--yes` alone).
     Redact {
+        path: PathBuf,
+    },
+    /// Remove copies of vault secrets from an OpenClaw service unit or plist.
+    Unit {
         path: PathBuf,
     },
 }
@@ -122,7 +127,7 @@ pub fn apply(
                     .or_default()
                     .extend(lines.iter().copied());
             }
-            Some(FixAction::Redact { .. }) | None => {}
+            Some(FixAction::Redact { .. }) | Some(FixAction::Unit { .. }) | None => {}
         }
     }
     let mut done: Vec<FixAction> = Vec::new();
@@ -212,6 +217,8 @@ pub fn apply(
         done.push(action);
     }
 
+    units::fix_units(report, vault_dir, det, decide, show, &mut outcome)?;
+
     redact_found(
         report,
         state_dir,
@@ -231,7 +238,7 @@ pub fn apply(
             Some(FixAction::ScrubHistory { path, .. }) => done
                 .iter()
                 .any(|d| matches!(d, FixAction::ScrubHistory { path: p, .. } if p == path)),
-            Some(FixAction::Redact { .. }) | None => false,
+            Some(FixAction::Redact { .. }) | Some(FixAction::Unit { .. }) | None => false,
         });
     report.findings = kept;
     report.fixed.extend(fixed);

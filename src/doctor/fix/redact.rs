@@ -201,8 +201,10 @@ fn is_json(line: &[u8]) -> bool {
     !t.is_empty() && serde_json::from_slice::<serde::de::IgnoredAny>(t).is_ok()
 }
 
-/// Encrypt `bytes` to `recipient` in a new file under `backup_dir`.
-fn write_backup(
+/// Encrypt `bytes` to `recipient` in a new file `<prefix>-<time>-<rand>-<name>.age`
+/// under `backup_dir`.
+pub(super) fn write_backup(
+    prefix: &str,
     path: &Path,
     bytes: &[u8],
     recipient: &age::x25519::Recipient,
@@ -223,7 +225,7 @@ fn write_backup(
         })
         .collect();
     let backup = backup_dir.join(format!(
-        "redact-{}-{:08x}-{name}.age",
+        "{prefix}-{}-{:08x}-{name}.age",
         fsutil::now_ms(),
         rand::random::<u32>()
     ));
@@ -339,7 +341,7 @@ pub fn redact_file(
                 }
                 if !patches.is_empty() {
                     // The original of everything up to `end`, encrypted, before any write.
-                    let b = write_backup(path, &buf[..end], recipient, backup_dir)?;
+                    let b = write_backup("redact", path, &buf[..end], recipient, backup_dir)?;
                     fsutil::crash_point("doctor.redact.backup-written");
                     if let Some(old) = backup.replace(b) {
                         let _ = std::fs::remove_file(old);
