@@ -293,7 +293,7 @@ fn init_checks_the_server_first_and_leaves_no_vault_when_it_fails() {
         ])
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert_eq!(o.status.code(), Some(1), "usage error: {}", text(&o.stderr));
     assert_no_vault(&h, "--token in argv");
 
     // A closed port: the error names the server; nothing is written.
