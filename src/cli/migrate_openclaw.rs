@@ -15,6 +15,7 @@
 //! Without an `openclaw` binary it stops after writing the plan and names the one
 //! command left to run.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use clawvault::backend::EntryName;
@@ -22,6 +23,7 @@ use clawvault::fsutil;
 use clawvault::migrate::Report;
 use clawvault::openclaw::apply::{find_openclaw, OpenClawCli};
 use clawvault::openclaw::config_secrets::{self, ConfigSecret};
+use clawvault::openclaw::secret_store;
 use clawvault::openclaw::sqlite::{self, ScrubVault};
 use clawvault::openclaw::{self as oc, plan, residue};
 use clawvault::secret::ExposeSecret;
@@ -135,15 +137,36 @@ pub fn run(ctx: &Ctx, vault: &Vault, o: &PassOptions, report: &mut Report) -> Re
 
     // (2) What the plan will move.
     let config = read_config(&cfg_path, report);
-    let (cfg_found, cfg_skipped) = config
+    let (mut cfg_found, cfg_skipped) = config
         .as_ref()
         .map(config_secrets::find)
         .unwrap_or_default();
+    // OpenClaw's own store (2026.8+) holds the values some refs point at, unencrypted.
+    let shared_db = sqlite::shared_db_path(&ctx.state);
+    let store_rows = match secret_store::read(&shared_db) {
+        Ok(r) => r,
+        Err(e) => {
+            report.add(&shared_db, secret_store::TABLE, "skipped", e.to_string());
+            vec![]
+        }
+    };
+    if let Some(cfg) = &config {
+        cfg_found.extend(secret_store::config_uses(cfg, &store_rows));
+    }
     for s in &cfg_skipped {
         report.add(&cfg_path, &s.path, "skipped", s.reason.clone());
     }
     let stores = sqlite::read_all(&ctx.state, o.agent).map_err(Error::from)?;
-    let (cands, skipped) = plan::collect(&stores);
+    let (mut cands, skipped) = plan::collect(&stores);
+    for c in plan::collect_store_refs(&stores, &store_rows) {
+        if !cands
+            .iter()
+            .any(|x| x.agent_id == c.agent_id && x.profile_id == c.profile_id)
+        {
+            cands.push(c);
+        }
+    }
+    let used_before = store_names_used(config.as_ref(), &stores);
     for s in &skipped {
         report.add(
             Path::new(&s.store),
@@ -153,6 +176,11 @@ pub fn run(ctx: &Ctx, vault: &Vault, o: &PassOptions, report: &mut Report) -> Re
         );
     }
     if o.dry_run {
+        for e in &store_rows {
+            if let Some(why) = secret_store::kept_reason(e, used_before.contains(&e.name)) {
+                report.add(&shared_db, &store_key(e), "kept", why);
+            }
+        }
         for c in &cfg_found {
             report.add(
                 &cfg_path,
@@ -292,9 +320,22 @@ pub fn run(ctx: &Ctx, vault: &Vault, o: &PassOptions, report: &mut Report) -> Re
     let sv = vault_secrets(vault)?;
     if sqlite::live_gateway_lock(&ctx.state).is_some() {
         report.add(&ctx.state.path, "*", "left", "a running gateway holds OpenClaw's database: stop it and run `clawvault openclaw scrub` to remove the plaintext `secrets apply` leaves in the shared store");
-    } else if !stores.is_empty() || !json_stores.is_empty() {
-        scrub_stores(ctx, &sv, alias, o.agent, false)?;
-        restore_expiries(ctx, &stores, o.agent, report)?;
+    } else {
+        let purged = purge_store(
+            ctx,
+            &cfg_path,
+            &shared_db,
+            &store_rows,
+            &used_before,
+            &sv,
+            report,
+        )?;
+        if purged || !stores.is_empty() || !json_stores.is_empty() {
+            scrub_stores(ctx, &sv, alias, o.agent, false)?;
+        }
+        if !stores.is_empty() {
+            restore_expiries(ctx, &stores, o.agent, report)?;
+        }
     }
     let needles: Vec<&[u8]> = sv.all_secrets();
     let backup = |label: &str, data: &[u8]| sv.backup(label, data);
@@ -363,6 +404,83 @@ pub fn run(ctx: &Ctx, vault: &Vault, o: &PassOptions, report: &mut Report) -> Re
         }
     }
     Ok(())
+}
+
+/// `secret_store_entries.<NAME>`, as OpenClaw's audit names a row.
+fn store_key(e: &secret_store::StoreEntry) -> String {
+    format!("{}.{}", secret_store::TABLE, e.name)
+}
+
+/// Every store name a SecretRef in the config or an auth store uses.
+fn store_names_used(
+    config: Option<&serde_json::Value>,
+    stores: &[sqlite::AuthStore],
+) -> BTreeSet<String> {
+    let mut used = BTreeSet::new();
+    if let Some(c) = config {
+        secret_store::names_used(c, &mut used);
+    }
+    for s in stores {
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&s.raw) {
+            secret_store::names_used(&v, &mut used);
+        }
+    }
+    used
+}
+
+/// After `secrets apply`: delete the store rows no ref uses any more whose value the
+/// vault holds (the ones this run moved, or an earlier run stored as `store/<NAME>`),
+/// and the soft-deleted rows whose value the vault holds; report every row that
+/// stays, with the reason. Returns whether a row was deleted (the caller vacuums).
+fn purge_store(
+    ctx: &Ctx,
+    cfg_path: &Path,
+    db: &Path,
+    before: &[secret_store::StoreEntry],
+    used_before: &BTreeSet<String>,
+    sv: &super::openclaw_cmd::VaultForScrub<'_>,
+    report: &mut Report,
+) -> Result<bool> {
+    if before.is_empty() {
+        return Ok(false);
+    }
+    let config = fsutil::read_private(cfg_path)
+        .ok()
+        .flatten()
+        .and_then(|b| config_secrets::parse_config(&zeroize::Zeroizing::new(b)).ok());
+    let stores = sqlite::read_all(&ctx.state, None).map_err(Error::from)?;
+    let used_now = store_names_used(config.as_ref(), &stores);
+    let names: BTreeSet<String> = before
+        .iter()
+        .filter(|e| e.movable() && !used_now.contains(&e.name))
+        .filter(|e| {
+            used_before.contains(&e.name) || sv.secret(&e.vault_entry()) == Some(e.value.as_bytes())
+        })
+        .map(|e| e.name.clone())
+        .collect();
+    let gone = secret_store::delete_moved(db, &names, sv).map_err(Error::from)?;
+    for e in before {
+        let key = store_key(e);
+        if gone.contains(&e.name) {
+            let why = if e.deleted {
+                "a soft-deleted row OpenClaw keeps for 30 days; the vault holds its value, so it was purged"
+            } else {
+                "OpenClaw's unencrypted store no longer holds it: its refs now resolve through clawvault"
+            };
+            report.add(db, &key, "removed", why);
+        } else if let Some(why) = secret_store::kept_reason(e, used_now.contains(&e.name)) {
+            report.add(db, &key, "kept", why);
+        } else {
+            report.add(db, &key, "left", "a ref still uses it, or the vault does not hold its value; run `clawvault migrate` again, then `openclaw secrets audit`");
+        }
+    }
+    if !gone.is_empty() {
+        eprintln!(
+            "clawvault: encrypted backups of the deleted store rows are in {}",
+            sv.backup_dir().display()
+        );
+    }
+    Ok(!gone.is_empty())
 }
 
 /// `secrets apply` writes a token profile's `tokenRef` into the agent store without

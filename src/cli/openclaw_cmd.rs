@@ -323,6 +323,13 @@ pub(super) struct VaultForScrub<'a> {
     pub secrets: SecretMap,
 }
 
+impl VaultForScrub<'_> {
+    /// Where [`ScrubVault::backup`] writes.
+    pub(super) fn backup_dir(&self) -> PathBuf {
+        self.vault.dir().join("backups").join("openclaw")
+    }
+}
+
 impl ScrubVault for VaultForScrub<'_> {
     fn secret(&self, entry: &str) -> Option<&[u8]> {
         self.secrets.get(entry).map(|v| v.as_slice())
@@ -333,7 +340,7 @@ impl ScrubVault for VaultForScrub<'_> {
     }
 
     fn backup(&self, label: &str, data: &[u8]) -> std::result::Result<PathBuf, String> {
-        let dir = self.vault.dir().join("backups").join("openclaw");
+        let dir = self.backup_dir();
         fsutil::ensure_private_dir(&dir).map_err(|e| e.to_string())?;
         let recipient = self.vault.recipient().map_err(|e| e.to_string())?;
         let ct = age::encrypt(&recipient, data).map_err(|e| e.to_string())?;

@@ -136,6 +136,23 @@ pub fn find(config: &Value) -> (Vec<ConfigSecret>, Vec<ConfigSkipped>) {
     (found, skipped)
 }
 
+/// Every SecretRef with `source: "store"` on the credential surface, with the
+/// entry it names: `(target type, path segments, store name)`.
+pub fn store_refs(config: &Value) -> Vec<(String, Vec<String>, String)> {
+    let mut out = Vec::new();
+    for (ty, pattern) in CONFIG_SURFACE {
+        let pat: Vec<&str> = pattern.split('.').collect();
+        walk(config, &pat, &mut Vec::new(), &mut |segs, v| {
+            if let Some(name) = super::secret_store::store_ref_name(v) {
+                out.push(((*ty).to_string(), segs.to_vec(), name.to_string()));
+            }
+        });
+    }
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|(_, segs, _)| seen.insert(segs.clone()));
+    out
+}
+
 fn walk(v: &Value, pat: &[&str], segs: &mut Vec<String>, hit: &mut dyn FnMut(&[String], &Value)) {
     let Some((head, rest)) = pat.split_first() else {
         hit(segs, v);

@@ -25,6 +25,7 @@ pub mod config_secrets;
 pub mod plan;
 pub mod residue;
 pub mod runner;
+pub mod secret_store;
 pub mod sqlite;
 pub mod surface;
 

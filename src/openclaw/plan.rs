@@ -115,6 +115,57 @@ pub fn collect(stores: &[AuthStore]) -> (Vec<Candidate>, Vec<Skipped>) {
     (cands, skipped)
 }
 
+/// Profiles whose `keyRef`/`tokenRef` names an entry of OpenClaw's unencrypted
+/// store (`source: "store"`) that `migrate` may move: one candidate each, carrying
+/// the store's value, so the plan switches the ref to clawvault.
+pub fn collect_store_refs(
+    stores: &[AuthStore],
+    rows: &[super::secret_store::StoreEntry],
+) -> Vec<Candidate> {
+    let mut cands: Vec<Candidate> = Vec::new();
+    for s in stores {
+        let agent = s.kind.agent_id().to_string();
+        for p in s.doc.profiles() {
+            let ty = p.profile_type();
+            if !matches!(ty, ProfileType::ApiKey | ProfileType::Token) {
+                continue;
+            }
+            let Material::Ref(r) = p.material() else {
+                continue;
+            };
+            if r.source != "store"
+                || p.id.contains('.')
+                || validate_profile_id(&agent, p.id).is_err()
+            {
+                continue;
+            }
+            let Some(row) = rows.iter().find(|e| e.movable() && e.name == r.id) else {
+                continue;
+            };
+            if cands
+                .iter()
+                .any(|c| c.agent_id == agent && c.profile_id == p.id)
+            {
+                continue;
+            }
+            cands.push(Candidate {
+                agent_id: agent.clone(),
+                profile_id: p.id.to_string(),
+                provider: p.provider(),
+                ty,
+                secret: zeroize::Zeroizing::new(row.value.to_string()),
+                store: format!(
+                    "{} ({}), through OpenClaw's store entry {}",
+                    s.kind.describe(),
+                    s.db_path.display(),
+                    row.name
+                ),
+            });
+        }
+    }
+    cands
+}
+
 /// One `targets[]` entry.
 pub fn target(c: &Candidate, alias: &str) -> Value {
     let (ty, field) = match c.ty {
