@@ -132,6 +132,11 @@ fn findings(o: &Output) -> Vec<serde_json::Value> {
             assert!(obj[k].is_string(), "{k} in {f}");
         }
         assert!(obj["line"].is_u64() || obj["line"].is_null(), "{f}");
+        // A column is given only with its line.
+        assert!(
+            obj.get("column").is_none() || (obj["column"].is_u64() && obj["line"].is_u64()),
+            "{f}"
+        );
         assert!(
             ["info", "warning", "error"].contains(&obj["severity"].as_str().unwrap()),
             "{f}"
@@ -144,6 +149,7 @@ fn findings(o: &Output) -> Vec<serde_json::Value> {
                     "message",
                     "path",
                     "line",
+                    "column",
                     "fixHint",
                     "fingerprint"
                 ]

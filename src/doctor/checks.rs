@@ -407,3 +407,50 @@ pub fn line_of(bytes: &[u8], needle: &[u8]) -> u64 {
         None => 0,
     }
 }
+
+/// One line on what a finding code means (SARIF `rules[].shortDescription`).
+pub fn rule_description(check_id: &str) -> String {
+    let (head, tail) = check_id.rsplit_once('.').unwrap_or((check_id, ""));
+    let what = match check_id {
+        "plaintext.auth-profile" => "A plaintext key or token in an OpenClaw auth store",
+        "plaintext.auth-archive" => "A plaintext credential in an archived OpenClaw auth store",
+        "plaintext.legacy-auth" => "A plaintext credential in a legacy auth.json",
+        "plaintext.config" => "A plaintext credential in openclaw.json or one of its backups",
+        "plaintext.models-json" => "A resolved key in a generated models.json",
+        "plaintext.env-file" => "A plaintext credential in a .env file",
+        "plaintext.sqlite" => "A plaintext credential in an OpenClaw SQLite database or its WAL",
+        "plaintext.transcript" => {
+            "A credential in a session transcript (it reached a model provider)"
+        }
+        "plaintext.log" => "A credential in a log file",
+        "plaintext.shell-history" => "A credential in a shell history",
+        "plaintext.service-unit" => "A credential in a systemd unit or launchd plist",
+        "plaintext.file" => "A plaintext credential in a file",
+        "vault.secret-copy" => "A byte-exact copy of a secret the vault holds",
+        "vault.dangling-ref" => "An OpenClaw reference to a vault entry that does not exist",
+        "vault.refs-unchecked" => "Vault references could not be checked (vault locked)",
+        "oauth.profile" => "An OAuth profile OpenClaw keeps in plaintext by policy",
+        "info.openclaw-device-token" => {
+            "OpenClaw's own device pairing token (no command can move it)"
+        }
+        "audit.unreadable" => "A file the audit could not read",
+        "audit.truncated" => "A file with more findings than the audit reports",
+        _ => "",
+    };
+    if !what.is_empty() {
+        return what.to_string();
+    }
+    let subject = match head {
+        "vault" => "the vault",
+        "vault.passphrase-file" => "a passphrase file",
+        _ => "a credential file or directory",
+    };
+    match tail {
+        "loose-permissions" => format!("Other users can reach {subject}"),
+        "owner" => format!("{subject} is owned by another user"),
+        "symlink" => format!("{subject} is a symlink"),
+        "git-work-tree" => format!("{subject} is inside a git work tree"),
+        "cloud-synced" => format!("{subject} is in a cloud-synced folder"),
+        _ => check_id.to_string(),
+    }
+}

@@ -15,6 +15,7 @@ pub mod detect;
 pub mod device_tokens;
 pub mod fix;
 pub mod reach;
+pub mod sarif;
 pub mod scan;
 pub mod suppress;
 
@@ -100,8 +101,12 @@ pub struct DoctorArgs {
     pub paths: Vec<std::path::PathBuf>,
     /// Print OpenClaw's `doctor --lint --json` shape: {schemaVersion, ok, checksRun,
     /// checksSkipped, findings[{checkId, severity, message, path, line, fixHint}]}.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
+    /// Output format: text, json (as --json) or sarif (SARIF 2.1.0: rule ids are the
+    /// finding codes, locations are path, line and column; redacted messages only).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
     /// Exit 1 when a finding is at or above this severity.
     #[arg(long, value_enum, default_value_t = FailOn::Warn, value_name = "SEVERITY")]
     pub fail_on: FailOn,
@@ -143,11 +148,31 @@ pub struct DoctorArgs {
     pub include_caches: bool,
 }
 
+/// `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Sarif,
+}
+
+impl DoctorArgs {
+    /// The output format (`--json` is `--format json`).
+    pub fn output(&self) -> Format {
+        match (self.json, self.format) {
+            (true, _) => Format::Json,
+            (false, Some(f)) => f,
+            (false, None) => Format::Text,
+        }
+    }
+}
+
 impl Default for DoctorArgs {
     fn default() -> Self {
         DoctorArgs {
             paths: Vec::new(),
             json: false,
+            format: None,
             fail_on: FailOn::Warn,
             fix: false,
             yes: false,
@@ -187,6 +212,9 @@ pub struct Finding {
     pub path: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u64>,
+    /// 1-based column of the secret on `line` (code points), when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<u64>,
     pub fix_hint: String,
     /// Stable id for baselines: SHA-256 of check id, path, line and the message
     /// (which holds only a redacted preview), never of the secret.
@@ -214,6 +242,7 @@ impl Finding {
             message,
             path: path.display().to_string(),
             line,
+            column: None,
             fix_hint,
             fingerprint: String::new(),
             abs_path: path.to_path_buf(),
@@ -791,6 +820,7 @@ fn file_findings(
         (Vec::new(), None)
     };
     let line_for = |h: &FileHit| t.category.has_lines().then_some(h.line);
+    let column_for = |h: &FileHit| t.category.has_lines().then_some(h.column);
     let mut claimed: HashSet<[u8; 32]> = HashSet::new();
     let mut device: Option<HashSet<[u8; 32]>> = None;
     let mut any_inline = false;
@@ -828,6 +858,7 @@ fn file_findings(
             } else {
                 (adv.check_id, Severity::Error)
             };
+            let column = hit.and_then(column_for);
             let mut f = Finding::new(
                 check.into(),
                 sev,
@@ -842,6 +873,7 @@ fn file_findings(
                 line,
                 adv.fix.clone(),
             );
+            f.column = column;
             f.secret_hash = Some(it.hash);
             out.push(f);
             claimed.insert(it.hash);
@@ -869,6 +901,7 @@ fn file_findings(
                 line_for(h),
                 device_tokens::FIX_HINT.into(),
             );
+            f.column = column_for(h);
             f.secret_hash = Some(h.hit.hash);
             out.push(f);
             continue;
@@ -903,6 +936,7 @@ fn file_findings(
             line_for(h),
             fix,
         );
+        f.column = column_for(h);
         f.secret_hash = Some(h.hit.hash);
         if t.category == Category::ShellHistory {
             f.action = Some(FixAction::ScrubHistory {
@@ -1264,7 +1298,11 @@ pub fn run_with(
             crate::vault::Vault::exists(&d).then_some(d)
         });
         let det = Detector::new(vault_secrets);
-        let preview: &mut dyn Write = if args.json { err } else { out };
+        let preview: &mut dyn Write = if args.output() == Format::Text {
+            out
+        } else {
+            err
+        };
         outcome = Some(fix::apply(
             &mut report,
             state_dir,
@@ -1274,10 +1312,10 @@ pub fn run_with(
             preview,
         )?);
     }
-    if args.json {
-        render_json(&report, outcome.as_ref(), out)?;
-    } else {
-        render_human(&report, outcome.as_ref(), home_dir(args).as_deref(), out)?;
+    match args.output() {
+        Format::Json => render_json(&report, outcome.as_ref(), out)?,
+        Format::Sarif => sarif::render(&report, out)?,
+        Format::Text => render_human(&report, outcome.as_ref(), home_dir(args).as_deref(), out)?,
     }
     Ok(report.exit_code(args.fail_on))
 }
@@ -1393,7 +1431,11 @@ fn render_human(
                 writeln!(out, "  {}", show_path(&f.path, home))?;
                 last_path = Some(&f.path);
             }
-            let at = f.line.map(|l| format!("line {l}: ")).unwrap_or_default();
+            let at = match (f.line, f.column) {
+                (Some(l), Some(c)) => format!("line {l}:{c}: "),
+                (Some(l), None) => format!("line {l}: "),
+                _ => String::new(),
+            };
             writeln!(out, "    {at}{}  [{}]", f.message, f.check_id)?;
             writeln!(out, "      fix: {}", f.fix_hint)?;
         }

@@ -197,6 +197,19 @@ pub fn walk(
 pub struct FileHit {
     pub hit: Hit,
     pub line: u64,
+    /// 1-based column of the secret's first character (Unicode code points when
+    /// its line is in the scan window, else bytes).
+    pub column: u64,
+}
+
+/// The column of `start` on a line that starts at `line_start` (both relative
+/// to `buf`): code points, counting UTF-8 lead bytes.
+fn column_in(buf: &[u8], line_start: usize, start: usize) -> u64 {
+    buf[line_start..start]
+        .iter()
+        .filter(|&&b| (b & 0xC0) != 0x80)
+        .count() as u64
+        + 1
 }
 
 #[derive(Debug, Default)]
@@ -225,8 +238,12 @@ pub const SEGMENT: u64 = 64 << 20;
 pub const MAX_HITS_PER_FILE: usize = 2000;
 
 struct SegOut {
-    hits: Vec<(Hit, u64)>,
+    /// Each hit, the newlines before it in the segment, and its 1-based column when
+    /// its line starts inside the segment.
+    hits: Vec<(Hit, u64, Option<u64>)>,
     newlines: u64,
+    /// Absolute offset of the segment's last newline.
+    last_nl: Option<u64>,
     truncated: bool,
 }
 
@@ -273,6 +290,7 @@ fn scan_segment(
     let mut out = SegOut {
         hits: Vec::new(),
         newlines: 0,
+        last_nl: None,
         truncated: false,
     };
     let mut local: Vec<Hit> = Vec::new();
@@ -300,18 +318,32 @@ fn scan_segment(
         for h in local.drain(..) {
             let at = h.start.max(from).min(to);
             out.newlines += count_newlines(&buf[counted..at]);
+            if let Some(i) = memchr::memrchr(b'\n', &buf[counted..at]) {
+                out.last_nl = Some(base + (counted + i) as u64);
+            }
             counted = at;
             if out.hits.len() >= MAX_HITS_PER_FILE {
                 out.truncated = true;
                 continue;
             }
             let line = out.newlines;
+            let column = out.last_nl.map(|nl| {
+                let ls = nl + 1;
+                if ls >= base && (ls - base) as usize <= h.start {
+                    column_in(&buf[..len], (ls - base) as usize, h.start)
+                } else {
+                    (base + h.start as u64).saturating_sub(ls) + 1
+                }
+            });
             let mut h = h;
             h.start += base as usize;
             h.end += base as usize;
-            out.hits.push((h, line));
+            out.hits.push((h, line, column));
         }
         out.newlines += count_newlines(&buf[counted..to]);
+        if let Some(i) = memchr::memrchr(b'\n', &buf[counted..to]) {
+            out.last_nl = Some(base + (counted + i) as u64);
+        }
         progress
             .bytes_done
             .fetch_add((to - from) as u64, Ordering::Relaxed);
@@ -410,10 +442,11 @@ pub fn scan_targets(
             let segs = m.into_inner().unwrap_or_else(|e| e.into_inner());
             let mut fr = FileResult::default();
             let mut base_lines = 0u64;
+            let mut line_start = 0u64;
             for seg in segs.into_iter().flatten() {
                 match seg {
                     Ok(so) => {
-                        for (h, nl) in so.hits {
+                        for (h, nl, column) in so.hits {
                             if fr.hits.last().is_some_and(|l| h.start < l.hit.end) {
                                 continue;
                             }
@@ -421,13 +454,19 @@ pub fn scan_targets(
                                 fr.truncated = true;
                                 break;
                             }
+                            let column = column
+                                .unwrap_or_else(|| (h.start as u64).saturating_sub(line_start) + 1);
                             fr.hits.push(FileHit {
                                 hit: h,
                                 line: base_lines + nl + 1,
+                                column,
                             });
                         }
                         fr.truncated |= so.truncated;
                         base_lines += so.newlines;
+                        if let Some(nl) = so.last_nl {
+                            line_start = nl + 1;
+                        }
                     }
                     Err(e) => {
                         fr.error.get_or_insert(e.to_string());
@@ -489,15 +528,18 @@ mod tests {
         }
         let mut body = Vec::new();
         let mut expected = Vec::new();
+        let mut columns = Vec::new();
         let mut line = 1u64;
         for &pos in &positions {
             while body.len() + 40 < pos {
                 body.extend_from_slice(b"just some log text, nothing in it\n");
                 line += 1;
             }
+            let line_start = body.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
             while body.len() < pos {
                 body.push(b' ');
             }
+            columns.push((pos - line_start) as u64 + 1);
             body.extend_from_slice(key.as_bytes());
             body.push(b'\n');
             expected.push(line);
@@ -521,6 +563,8 @@ mod tests {
             );
             let lines: Vec<u64> = r[0].hits.iter().map(|h| h.line).collect();
             assert_eq!(lines, expected, "segment size {segment}");
+            let cols: Vec<u64> = r[0].hits.iter().map(|h| h.column).collect();
+            assert_eq!(cols, columns, "segment size {segment}");
             let starts: Vec<usize> = r[0].hits.iter().map(|h| h.hit.start).collect();
             assert_eq!(starts, positions, "segment size {segment}");
         }
