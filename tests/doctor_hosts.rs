@@ -150,6 +150,69 @@ fn chat_bot_tokens_in_urls_log_lines_and_shell_args_are_found_at_their_line() {
     );
 }
 
+/// Discord's `Authorization: Bot <token>` and Slack/Discord incoming-webhook URLs
+/// (whoever holds one posts as the integration) are found in logs, transcripts and
+/// shell arguments; the documentation forms of the same URLs and prose "Bot" are not.
+#[test]
+fn webhook_urls_and_discord_bot_authorization_are_found_and_their_examples_are_not() {
+    use base64::Engine;
+    let h = host();
+    let discord_id = base64::engine::general_purpose::STANDARD_NO_PAD.encode(digits(19).as_bytes());
+    let discord = format!("{discord_id}.{}.{}", r(URLSAFE, 6), r(URLSAFE, 38));
+    const UPPER: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let slack_hook = format!(
+        "https://hooks.slack.com/services/T{}/B{}/{}",
+        r(UPPER, 8),
+        r(UPPER, 10),
+        r(ALNUM, 24)
+    );
+    let discord_hook = format!(
+        "https://discord.com/api/webhooks/{}/{}",
+        digits(18),
+        r(URLSAFE, 68)
+    );
+    let log = h.state.join("logs/gateway.log");
+    write(
+        &log,
+        &[
+            "Bot started, polling".to_string(),
+            format!(
+                "curl -H \"Authorization: Bot {discord}\" https://discord.com/api/v10/users/@me"
+            ),
+            format!("notify: POST {slack_hook} -> 200"),
+            format!("{{\"level\":\"warn\",\"msg\":\"webhook failed\",\"url\":\"{discord_hook}\"}}"),
+            "see https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX"
+                .to_string(),
+            "docs: https://discord.com/api/webhooks/{webhook.id}/{webhook.token}".to_string(),
+            "Bot token goes here: Bot YOUR_BOT_TOKEN".to_string(),
+        ],
+    );
+    let tr = h.state.join("agents/main/sessions/s2.jsonl");
+    write(
+        &tr,
+        &[format!(
+            r#"{{"type":"toolCall","name":"exec","arguments":{{"command":"curl -X POST -d '{{}}' {slack_hook}"}}}}"#
+        )],
+    );
+    let rep = audit(&h, &args(&h));
+    assert_eq!(
+        lines_with_findings(&rep, &log),
+        vec![2, 3, 4],
+        "{:#?}",
+        rep.findings
+    );
+    assert_eq!(
+        lines_with_findings(&rep, &tr),
+        vec![1],
+        "{:#?}",
+        rep.findings
+    );
+    let shown = format!("{:?}", rep.findings);
+    for secret in [&discord[..], &slack_hook[34..], &discord_hook[34..]] {
+        assert!(!shown.contains(secret), "a secret is shown");
+    }
+}
+
 #[test]
 fn placeholders_markers_env_names_and_doc_examples_are_not_flagged() {
     let h = host();

@@ -39,6 +39,9 @@ pub enum Kind {
     Password,
     UrlPassword,
     BearerToken,
+    /// The secret path of a Slack or Discord incoming-webhook URL (whoever holds the
+    /// URL can post as the integration).
+    WebhookUrl,
     /// A value assigned to a credential-named variable, key or flag.
     NamedCredential,
     /// A byte-exact copy of a secret held in the vault.
@@ -71,6 +74,7 @@ impl Kind {
             Kind::Password => "password",
             Kind::UrlPassword => "password in a URL",
             Kind::BearerToken => "bearer token",
+            Kind::WebhookUrl => "webhook URL secret",
             Kind::NamedCredential => "credential",
             Kind::VaultSecret => "copy of a secret held in the vault",
         }
@@ -117,6 +121,8 @@ enum Anchor {
     Telegram,
     Assign,
     Bearer,
+    /// `Bot <token>`: Discord's bot authorization scheme.
+    Bot,
     Url,
 }
 
@@ -136,6 +142,8 @@ pub struct Detector {
     prefix_rules: Vec<ProviderRule>,
     telegram: Regex,
     discord: Regex,
+    /// Incoming-webhook paths, anchored right after `://`: (host/path prefix, secret).
+    webhooks: Vec<(&'static [u8], Regex)>,
     exact: Option<AhoCorasick>,
 }
 
@@ -267,10 +275,12 @@ impl Detector {
         anchors.push(Anchor::Telegram);
         pats.push("://".into());
         anchors.push(Anchor::Url);
-        for v in ["Bearer", "bearer"] {
-            pats.push(v.into());
-            anchors.push(Anchor::Bearer);
-        }
+        // `earer` finds `Bearer` and `bearer` with one anchor (bearer_at checks the
+        // letter before), which leaves room for Discord's `Bot ` scheme.
+        pats.push("earer".into());
+        anchors.push(Anchor::Bearer);
+        pats.push("Bot ".into());
+        anchors.push(Anchor::Bot);
         // Credential-named assignments. Names with `auth`, `access`, `refresh` or
         // `credential` nearly always hold one of these words too (`access_token`,
         // `AWS_ACCESS_KEY_ID`); OAuth stores' bare `access`/`refresh` fields are
@@ -299,6 +309,28 @@ impl Detector {
             prefix_rules,
             telegram: re(r"\A[0-9]{8,10}:AA[A-Za-z0-9_-]{33}"),
             discord: re(r"\A[MNO][A-Za-z0-9_-]{23,27}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,40}\z"),
+            webhooks: vec![
+                (
+                    &b"hooks.slack.com/services/"[..],
+                    re(r"\AT[A-Z0-9]{6,12}/B[A-Z0-9]{6,12}/[A-Za-z0-9]{20,32}"),
+                ),
+                (
+                    &b"discord.com/api/webhooks/"[..],
+                    re(r"\A[0-9]{17,20}/[A-Za-z0-9_-]{60,70}"),
+                ),
+                (
+                    &b"discordapp.com/api/webhooks/"[..],
+                    re(r"\A[0-9]{17,20}/[A-Za-z0-9_-]{60,70}"),
+                ),
+                (
+                    &b"ptb.discord.com/api/webhooks/"[..],
+                    re(r"\A[0-9]{17,20}/[A-Za-z0-9_-]{60,70}"),
+                ),
+                (
+                    &b"canary.discord.com/api/webhooks/"[..],
+                    re(r"\A[0-9]{17,20}/[A-Za-z0-9_-]{60,70}"),
+                ),
+            ],
             exact: None,
         };
         // A vault can hold a placeholder (`migrate` moves `"key": "YOUR_API_KEY"` like
@@ -366,7 +398,8 @@ impl Detector {
                     self.provider(hay, p, std::slice::from_ref(&self.prefix_rules[i]), packed)
                 }
                 Anchor::Telegram => self.telegram_at(hay, p),
-                Anchor::Bearer => self.bearer_at(hay, p),
+                Anchor::Bearer => self.bearer_at(hay, p.wrapping_sub(1)),
+                Anchor::Bot => self.bot_at(hay, p),
                 Anchor::Url => self.url_at(hay, p),
                 Anchor::Assign => match self.assign_at(hay, p) {
                     Ok(h) => Some(h),
@@ -484,7 +517,8 @@ impl Detector {
     }
 
     fn bearer_at(&self, hay: &[u8], p: usize) -> Option<Hit> {
-        if !left_boundary(hay, p) {
+        // `p` is the letter before `earer`.
+        if p >= hay.len() || !matches!(hay[p], b'B' | b'b') || !left_boundary(hay, p) {
             return None;
         }
         let mut i = p + 6;
@@ -510,8 +544,53 @@ impl Detector {
         ))
     }
 
-    /// `scheme://user:password@host`: the password.
+    /// `Authorization: Bot <token>` (Discord): only a value of Discord's token shape.
+    fn bot_at(&self, hay: &[u8], p: usize) -> Option<Hit> {
+        if !left_boundary(hay, p) {
+            return None;
+        }
+        let mut i = p + 4;
+        while i < hay.len() && i - p < 12 && (hay[i] == b' ' || hay[i] == b'\t') {
+            i += 1;
+        }
+        let (s, e) = value_span(hay, i)?;
+        let v = &hay[s..e];
+        if !self.discord.is_match(v) || !plausible_token(v) {
+            return None;
+        }
+        Some(make_hit(
+            hay,
+            s,
+            e,
+            Kind::DiscordBotToken,
+            Some("Authorization: Bot".into()),
+        ))
+    }
+
+    /// A Slack or Discord incoming-webhook URL (`p` at `://`): its secret path.
+    fn webhook_at(&self, hay: &[u8], p: usize) -> Option<Hit> {
+        let rest = &hay[(p + 3).min(hay.len())..];
+        for (prefix, re) in &self.webhooks {
+            if rest.len() > prefix.len() && rest[..prefix.len()].eq_ignore_ascii_case(prefix) {
+                let s = p + 3 + prefix.len();
+                let m = re.find(&hay[s..hay.len().min(s + 160)])?;
+                let e = s + m.end();
+                if hay.get(e).is_some_and(|b| b.is_ascii_alphanumeric())
+                    || is_placeholder(&hay[s..e])
+                {
+                    return None;
+                }
+                return Some(make_hit(hay, s, e, Kind::WebhookUrl, None));
+            }
+        }
+        None
+    }
+
+    /// `scheme://user:password@host`: the password; or a webhook URL's secret path.
     fn url_at(&self, hay: &[u8], p: usize) -> Option<Hit> {
+        if let Some(h) = self.webhook_at(hay, p) {
+            return Some(h);
+        }
         // The scheme before `://` must be letters.
         let mut s = p;
         while s > 0 && p - s < 16 && (hay[s - 1].is_ascii_alphanumeric() || hay[s - 1] == b'+') {
