@@ -1,7 +1,8 @@
 //! One `clawvault migrate` on a realistic OpenClaw 2026.9.6 host leaves no movable
 //! plaintext (issue 13): config secrets on OpenClaw's credential surface (JSON5, with
 //! its `.bak` rotations), a SQLite-era auth store with a key and an expiring token, a
-//! JSON-era auth store of a second agent, and a generated `models.json`. OpenClaw's
+//! JSON-era auth store of a second agent, a generated `models.json`, the gateway's
+//! systemd user unit and two session transcripts. OpenClaw's
 //! own audit must then be clean and resolve every ref through clawvault, its config
 //! must validate, and no byte of any moved credential may be left outside the vault.
 
@@ -99,6 +100,23 @@ fn one_migrate_leaves_no_movable_plaintext_on_a_mixed_host() {
     write_private(
         &h.state().join("agents/main/agent/models.json"),
         format!(r#"{{"providers":{{"groq":{{"baseUrl":"https://api.groq.com/openai/v1","apiKey":"{prov}","models":[]}}}}}}"#).as_bytes(),
+    );
+    // The gateway's user unit carries two of them; two transcripts show two more.
+    write_private(
+        &h.tmp.path().join(".config/systemd/user/openclaw-gateway.service"),
+        format!(
+            "[Unit]\nDescription=OpenClaw Gateway\n\n[Service]\nExecStart=/usr/bin/openclaw gateway --port 18789\nEnvironment=OPENCLAW_GATEWAY_TOKEN={gw}\nEnvironment=\"ANTHROPIC_API_KEY={key}\" NODE_ENV=production\n\n[Install]\nWantedBy=default.target\n"
+        )
+        .as_bytes(),
+    );
+    write_private(
+        &h.state().join("agents/main/sessions/a.jsonl"),
+        format!("{{\"type\":\"message\",\"role\":\"user\",\"text\":\"here is my key {key}\"}}\n")
+            .as_bytes(),
+    );
+    write_private(
+        &h.state().join("agents/work/sessions/b.jsonl"),
+        format!("{{\"type\":\"toolResult\",\"content\":\"GET https://api.telegram.org/bot{tg}/getMe 200\"}}\n").as_bytes(),
     );
     let all = [&key, &token, &work_key, &gw, &prov, &tg, &xai];
     let before = files_outside_vault(&h);

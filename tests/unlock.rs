@@ -63,6 +63,22 @@ fn when_nothing_unlocks_one_line_lists_every_source_in_order() {
         .args(["models", "status"])
         .assert()
         .stdout(predicates::str::contains("resolve-errors.log"));
+    // So does doctor: a recent failure is a warning at the log's last line.
+    let o = h
+        .cmd()
+        .args(["doctor", "--json", "--no-progress", "--no-history"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["checkId"] == "vault.resolve-failures")
+        .unwrap_or_else(|| panic!("{v:#}"));
+    assert_eq!(f["path"], log.display().to_string().as_str());
+    assert_eq!(f["severity"], "warning");
+    assert!(f["message"].as_str().unwrap().contains("agent: "), "{f}");
     // Other commands add the hint line.
     let o = h
         .cmd()

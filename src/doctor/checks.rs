@@ -428,6 +428,7 @@ pub fn rule_description(check_id: &str) -> String {
         "plaintext.file" => "A plaintext credential in a file",
         "vault.secret-copy" => "A byte-exact copy of a secret the vault holds",
         "vault.dangling-ref" => "An OpenClaw reference to a vault entry that does not exist",
+        "vault.resolve-failures" => "OpenClaw's exec provider failed recently (see the log)",
         "vault.refs-unchecked" => "Vault references could not be checked (vault locked)",
         "oauth.profile" => "An OAuth profile OpenClaw keeps in plaintext by policy",
         "info.openclaw-device-token" => {

@@ -15,6 +15,7 @@ pub mod detect;
 pub mod device_tokens;
 pub mod fix;
 pub mod reach;
+pub mod resolve_failures;
 pub mod sarif;
 pub mod scan;
 pub mod suppress;
@@ -581,6 +582,7 @@ pub fn audit(input: &AuditInput<'_>, progress: &Progress) -> Result<Report, Doct
     if let Some(v) = &vault_dir {
         checks::check_vault(v, &mut findings);
         dangling_refs(&det, v, &targets, &mut findings);
+        resolve_failures::check(v, crate::fsutil::now_ms() as u64, &mut findings);
     }
     for p in registered_passphrase_files(&targets) {
         check_path(&p, Subject::PassphraseFile, &mut findings);
