@@ -7,7 +7,8 @@ plaintext, by place, before and after clawvault's command(s), and how long they 
 
 Needs the real OpenClaw (CLAWVAULT_OPENCLAW_BIN, as scripts/install-openclaw.sh
 --print-env sets it). The host is built in a temp dir with its own HOME: the SQLite-era
-auth store filled by `openclaw models auth paste-*` (a key, a token with an expiry), a
+auth store filled by `openclaw models auth paste-*` (a key, a token with an expiry),
+OpenClaw's own secret store (a secret a config ref uses, an env entry), a
 JSON-era store of a second agent, credentials on the config's SecretRef surface (JSON5,
 with `.bak` rotations), a retired `auth-profiles.json.migrated-*` archive, a generated
 `models.json`, the state `.env`, a systemd user unit, session transcripts and a log,
@@ -109,6 +110,15 @@ cfg.setdefault("models", {}).setdefault("providers", {})["groq"] = {
     "baseUrl": "https://api.groq.com/openai/v1", "apiKey": groq, "models": []}
 cfg.setdefault("channels", {})["telegram"] = {"botToken": tg}
 cfg.setdefault("plugins", {}).setdefault("entries", {})["xai"] = {"config": {"webSearch": {"apiKey": xai}}}
+# OpenClaw's own store (2026.8+, unencrypted): a secret a config ref uses, and an
+# agent-readable env entry that must stay.
+storekey = cred("openai key (OpenClaw store)", f"sk-proj-{rnd(56)}T3BlbkFJ{rnd(20)}")
+openclaw("secrets", "store", "import", "--kind", "secret", "--yes", stdin=f"OPENAI_API_KEY={storekey}\n")
+storeenv = cred("tavily key (store env entry)", f"tvly-{rnd(32)}")
+openclaw("secrets", "store", "import", "--kind", "env", "--yes", stdin=f"TAVILY_API_KEY={storeenv}\n")
+cfg["models"]["providers"]["openai"] = {
+    "baseUrl": "https://api.openai.com/v1",
+    "apiKey": {"source": "store", "provider": "default", "id": "OPENAI_API_KEY"}, "models": []}
 text = "// edited by hand\n" + json.dumps(cfg, indent=2) + "\n"
 private(cfg_path, text)
 private(cfg_path + ".bak", text)
@@ -167,7 +177,7 @@ def place(rel):
     if r.startswith("credentials/"):
         return "OAuth (credentials/oauth.json)"
     if r.endswith(".sqlite") or r.endswith(".sqlite-wal") or "auth-profiles.json" in r:
-        return "auth stores"
+        return "auth stores, OpenClaw's secret store (SQLite)"
     return "other: " + r
 
 

@@ -502,6 +502,35 @@ pub fn fill_plan(
 }
 
 /// Read every entry of a plan from the (unlocked) vault, in one batch.
+/// [`fetch_local`], recorded in the access log as a local read by `cmd`.
+pub fn fetch_local_logged(
+    vault: &Vault,
+    names: &[EntryName],
+    cmd: &str,
+) -> Result<std::collections::HashMap<String, zeroize::Zeroizing<String>>> {
+    let r = fetch_local(vault, names);
+    if !names.is_empty() {
+        let ids: Vec<String> = names.iter().map(|n| n.as_str().to_string()).collect();
+        let outcome = match &r {
+            Ok(m) if m.len() == ids.len() => "ok".to_string(),
+            Ok(m) => format!("{} served, {} not found", m.len(), ids.len() - m.len()),
+            Err(e) => format!("failed: {e}"),
+        };
+        crate::access_log::append(
+            vault.dir(),
+            crate::access_log::Key::of(vault).as_ref(),
+            &crate::access_log::Record::new(
+                cmd,
+                "local",
+                crate::access_log::Proc::me(),
+                &ids,
+                &outcome,
+            ),
+        );
+    }
+    r
+}
+
 pub fn fetch_local(
     vault: &Vault,
     names: &[EntryName],

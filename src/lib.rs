@@ -7,6 +7,7 @@
 //!
 //! The library never touches the terminal; the CLI lives in `src/cli/`.
 
+pub mod access_log;
 pub mod agent;
 pub mod auth;
 pub mod authstore;

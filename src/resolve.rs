@@ -122,6 +122,36 @@ pub struct Response {
     errors: Vec<(String, Code)>,
 }
 
+/// One line for the access log: `ok`, or what was not served (ids and codes, never
+/// values).
+pub fn outcome(r: &Result<Response, BatchError>) -> String {
+    match r {
+        Ok(resp) if resp.errors.is_empty() => "ok".into(),
+        Ok(resp) => {
+            let first: Vec<String> = resp
+                .errors
+                .iter()
+                .take(5)
+                .map(|(id, c)| {
+                    format!(
+                        "{id} {}",
+                        serde_json::to_string(c)
+                            .unwrap_or_default()
+                            .trim_matches('"')
+                    )
+                })
+                .collect();
+            format!(
+                "{} served, {} not: {}",
+                resp.values.len(),
+                resp.errors.len(),
+                first.join(", ")
+            )
+        }
+        Err(e) => format!("failed: {e}"),
+    }
+}
+
 impl Response {
     pub fn value_count(&self) -> usize {
         self.values.len()

@@ -370,7 +370,12 @@ async fn connection(stream: UnixStream, sh: Arc<Shared>) {
                 return;
             }
         };
-        let reply = dispatch(&line, &sh).await;
+        let peer = crate::access_log::Proc {
+            pid: cred.pid().map(|p| p as u32).unwrap_or(0),
+            uid: Some(cred.uid()),
+            exe: None,
+        };
+        let reply = dispatch(&line, &sh, &peer).await;
         if w.write_all(&reply).await.is_err() {
             return;
         }
@@ -584,7 +589,11 @@ pub fn parse_request(line: &[u8]) -> Result<Op, Zeroizing<Vec<u8>>> {
     }
 }
 
-async fn dispatch(line: &[u8], sh: &Arc<Shared>) -> Zeroizing<Vec<u8>> {
+async fn dispatch(
+    line: &[u8],
+    sh: &Arc<Shared>,
+    peer: &crate::access_log::Proc,
+) -> Zeroizing<Vec<u8>> {
     let op = match parse_request(line) {
         Ok(op) => op,
         Err(reply) => return reply,
@@ -605,7 +614,7 @@ async fn dispatch(line: &[u8], sh: &Arc<Shared>) -> Zeroizing<Vec<u8>> {
             reply_ok(serde_json::json!({}))
         }
         Op::Unlock(pass) => unlock(sh, pass).await,
-        Op::Resolve(ids) => resolve(sh, ids).await,
+        Op::Resolve(ids) => resolve(sh, ids, peer).await,
     }
 }
 
@@ -658,7 +667,32 @@ async fn unlock(sh: &Arc<Shared>, pass: SecretString) -> Zeroizing<Vec<u8>> {
     }
 }
 
-async fn resolve(sh: &Arc<Shared>, ids: Vec<String>) -> Zeroizing<Vec<u8>> {
+/// Append the batch to the access log (the caller is the agent's peer).
+fn log_read(
+    dir: &std::path::Path,
+    key: Option<&crate::access_log::Key>,
+    peer: &crate::access_log::Proc,
+    ids: &[String],
+    r: &Result<resolve::Response, resolve::BatchError>,
+) {
+    use crate::access_log as al;
+    let caller = if peer.pid > 0 {
+        al::Proc::of(peer.pid, peer.uid)
+    } else {
+        peer.clone()
+    };
+    al::append(
+        dir,
+        key,
+        &al::Record::new("resolve", "agent", caller, ids, &resolve::outcome(r)),
+    );
+}
+
+async fn resolve(
+    sh: &Arc<Shared>,
+    ids: Vec<String>,
+    peer: &crate::access_log::Proc,
+) -> Zeroizing<Vec<u8>> {
     if ids.len() > MAX_IDS {
         return reply_err(
             codes::BAD_REQUEST,
@@ -684,6 +718,7 @@ async fn resolve(sh: &Arc<Shared>, ids: Vec<String>) -> Zeroizing<Vec<u8>> {
         };
         let blobs = sh.vault_dir.join("blobs");
         let recipient = sh.recipient.clone();
+        let (dir, vault_id, peer) = (sh.vault_dir.clone(), sh.vault_id.clone(), peer.clone());
         // The identity is parsed and used on a blocking-pool thread only, and that
         // thread's dead frames are scrubbed afterwards: x25519-dalek and age copy the
         // raw key by value through the stack, where `Zeroize` cannot reach it.
@@ -694,14 +729,18 @@ async fn resolve(sh: &Arc<Shared>, ids: Vec<String>) -> Zeroizing<Vec<u8>> {
                         "the held identity is not valid".into(),
                     ))
                 })?;
+                let key = crate::access_log::Key::from_identity(buf.as_str(), &vault_id);
                 drop(buf);
                 let b = AgeBackend::new(blobs, recipient).with_identity(Arc::new(id));
-                resolve::serve(&b as &dyn Backend, &ids)
+                let r = resolve::serve(&b as &dyn Backend, &ids);
+                log_read(&dir, Some(&key), &peer, &ids, &r);
+                r
             })
         })
     } else {
         sh.held.lock().expect("not poisoned").last_used = Instant::now();
         let v = sh.vault.clone();
+        let (dir, peer) = (sh.vault_dir.clone(), peer.clone());
         Box::new(move || {
             let b = v.backend().map_err(|e| match e {
                 VaultError::Backend(b) => resolve::BatchError(b),
@@ -709,7 +748,9 @@ async fn resolve(sh: &Arc<Shared>, ids: Vec<String>) -> Zeroizing<Vec<u8>> {
                     resolve::BatchError(crate::backend::BackendError::Other(other.to_string()))
                 }
             })?;
-            resolve::serve(b, &ids)
+            let r = resolve::serve(b, &ids);
+            log_read(&dir, None, &peer, &ids, &r);
+            r
         })
     };
     match tokio::task::spawn_blocking(backend).await {

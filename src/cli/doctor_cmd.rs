@@ -112,7 +112,7 @@ fn vault_secrets(v: &Vault, opts: &unlock::UnlockOptions) -> Vec<SecretBytes> {
                 return vec![];
             }
         }
-        match importenv::fetch_local(&v2, &names) {
+        match importenv::fetch_local_logged(&v2, &names, "doctor") {
             Ok(f) => f,
             Err(e) => {
                 eprintln!(

@@ -333,7 +333,7 @@ pub fn exec(ctx: &Ctx, a: ExecArgs) -> Result<ExitCode> {
                 }
                 v = v2;
             }
-            importenv::fetch_local(&v, &names)?
+            importenv::fetch_local_logged(&v, &names, "exec")?
         }
     };
     let env = importenv::fill_plan(plan, &fetched);

@@ -78,7 +78,7 @@ fn vault_values(v: &Vault) -> Vec<SecretBytes> {
             return vec![];
         }
     };
-    match importenv::fetch_local(v, &names) {
+    match importenv::fetch_local_logged(v, &names, "migrate") {
         Ok(f) => f
             .into_values()
             .map(|s| secret_bytes(s.as_bytes().to_vec()))

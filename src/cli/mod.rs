@@ -18,6 +18,7 @@ mod completions_cmd;
 mod doctor_cmd;
 mod kv_versions;
 mod link_cmd;
+mod log_cmd;
 mod migrate_cmd;
 mod migrate_openclaw;
 mod migrate_residue;
@@ -92,6 +93,8 @@ pub enum Command {
     ImportEnv(migrate_cmd::ImportEnvArgs),
     /// Run a command with provider variables and imported secrets set from the vault
     Exec(migrate_cmd::ExecArgs),
+    /// Show the access log: every read of secret material (ids and callers, never values)
+    Log(log_cmd::LogArgs),
     /// Wire OpenClaw to the vault: register the exec provider, plan and scrub SQLite stores
     #[command(subcommand)]
     Openclaw(openclaw_cmd::OpenclawCmd),
@@ -259,6 +262,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Migrate(a) => migrate_cmd::migrate(&ctx, a),
         Command::ImportEnv(a) => migrate_cmd::import_env(&ctx, a),
         Command::Exec(a) => migrate_cmd::exec(&ctx, a),
+        Command::Log(a) => log_cmd::run(&ctx, a),
         Command::Openclaw(c) => openclaw_cmd::run(&ctx, c),
         Command::Unlock(a) => unlock_cmd::unlock(&ctx, a),
         Command::Lock => unlock_cmd::lock(&ctx),

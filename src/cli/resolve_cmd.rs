@@ -4,6 +4,7 @@
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
+use clawvault::access_log;
 use clawvault::agent::client::Client;
 use clawvault::resolve::{self, MAX_REQUEST_BYTES};
 use clawvault::unlock::{self, names, Attempt, NoPrompt};
@@ -80,6 +81,17 @@ pub fn run(ctx: &Ctx, a: ResolveArgs) -> Result<ExitCode> {
                 }
                 let e: Error = e.into();
                 clawvault::resolve_log::append(vault.dir(), &req.ids, &e.to_string());
+                access_log::append(
+                    vault.dir(),
+                    None,
+                    &access_log::Record::new(
+                        "resolve",
+                        "local",
+                        access_log::Proc::me(),
+                        &req.ids,
+                        &format!("refused: {e}"),
+                    ),
+                );
                 return Err(e);
             }
         }
@@ -89,8 +101,21 @@ pub fn run(ctx: &Ctx, a: ResolveArgs) -> Result<ExitCode> {
             vault.manifest().backend.kind()
         )
     };
-    let resp = resolve::serve(vault.backend()?, &req.ids)
-        .map_err(|e| Error::Other(format!("resolve: {e}")))?;
+    let served = resolve::serve(vault.backend()?, &req.ids);
+    if !req.ids.is_empty() {
+        access_log::append(
+            vault.dir(),
+            access_log::Key::of(&vault).as_ref(),
+            &access_log::Record::new(
+                "resolve",
+                "local",
+                access_log::Proc::me(),
+                &req.ids,
+                &resolve::outcome(&served),
+            ),
+        );
+    }
+    let resp = served.map_err(|e| Error::Other(format!("resolve: {e}")))?;
     if !req.ids.is_empty() {
         eprintln!(
             "clawvault: resolve: {} served locally, {how}",

@@ -243,6 +243,17 @@ pub fn identity(ctx: &Ctx, c: IdentityCmd) -> Result<ExitCode> {
             out.write_all(text.as_bytes())
                 .and_then(|_| out.flush())
                 .map_err(|e| Error::Other(format!("cannot write the identity: {e}")))?;
+            clawvault::access_log::append(
+                v.dir(),
+                clawvault::access_log::Key::of(&v).as_ref(),
+                &clawvault::access_log::Record::new(
+                    "identity-export",
+                    "local",
+                    clawvault::access_log::Proc::me(),
+                    &[],
+                    "ok",
+                ),
+            );
         }
     }
     Ok(ExitCode::SUCCESS)
