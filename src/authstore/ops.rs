@@ -31,6 +31,26 @@ pub fn paste(
     }
     auth::validate_provider(provider)?;
     let name = auth::validate_profile_id(&agent.id, profile_id)?;
+    // A rotation: the profile already points at this vault entry, so only the vault
+    // changes. Nothing is written to OpenClaw's database, which also works while a
+    // gateway holds it (the caller then asks the gateway to reload).
+    if let Store::Sqlite { kind, db } = &store {
+        let same = crate::openclaw::sqlite::read_store(kind.clone(), db)
+            .ok()
+            .flatten()
+            .is_some_and(|s| {
+                s.doc.get(profile_id).is_some_and(|p| {
+                    let ours = matches!(p.material(), Material::Ref(r) if is_our_ref(&r) && r.id == name.as_str());
+                    let expiry_kept = ty != ProfileType::Token
+                        || p.expires() == expires_ms.map(|e| e as i64);
+                    p.profile_type() == ty && ours && expiry_kept
+                })
+            });
+        if same {
+            vault.backend()?.set(&name, secret)?;
+            return Ok(store);
+        }
+    }
     // Fail early (before touching the vault) on a type clash.
     store.modify(state, |doc| {
         if let Some(p) = doc.get(profile_id) {

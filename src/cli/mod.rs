@@ -26,6 +26,7 @@ mod models;
 mod openclaw_cmd;
 mod openclaw_delegate;
 mod prompt;
+mod reload;
 mod resolve_cmd;
 mod unlock_cmd;
 mod vault_cmd;
@@ -68,6 +69,9 @@ pub struct Global {
     /// (LoadCredential= / LoadCredentialEncrypted=)
     #[arg(long, global = true, value_name = "NAME", default_value = unlock::DEFAULT_CREDENTIAL)]
     pub credential: String,
+    /// After a change to a secret, do not ask a running OpenClaw gateway to reload
+    #[arg(long, global = true)]
+    pub no_reload: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -248,12 +252,14 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Man => return completions_cmd::man(),
         _ => {}
     }
+    let changes = changes_secrets(&cli.command);
+    let no_reload = cli.global.no_reload;
     let ctx = Ctx::new(
         cli.global,
         matches!(cli.command, Command::Resolve(_)),
         matches!(cli.command, Command::Doctor(_)),
     )?;
-    match cli.command {
+    let code = match cli.command {
         Command::Init(a) => vault_cmd::init(&ctx, a),
         Command::Passwd(a) => vault_cmd::passwd(&ctx, a),
         Command::Identity(c) => vault_cmd::identity(&ctx, c),
@@ -269,6 +275,30 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Agent(c) => agent_cmd::run(&ctx, c),
         Command::Doctor(a) => Ok(doctor_cmd::run(&ctx, a)),
         Command::Completions(_) | Command::Man => unreachable!("handled above"),
+    }?;
+    if changes {
+        reload::announce(&ctx, no_reload);
+    }
+    Ok(code)
+}
+
+/// Commands after which a running gateway should re-resolve its refs (a failed
+/// command returns early and changes nothing to reload).
+fn changes_secrets(c: &Command) -> bool {
+    use models::{AuthCmd, ModelsCmd};
+    match c {
+        Command::Models(ModelsCmd::Auth(a)) => matches!(
+            a.cmd,
+            AuthCmd::PasteApiKey { .. }
+                | AuthCmd::PasteToken { .. }
+                | AuthCmd::SetupToken { .. }
+                | AuthCmd::Logout { .. }
+                | AuthCmd::Link(_)
+                | AuthCmd::Rollback(_)
+        ),
+        Command::Migrate(a) => !a.dry_run,
+        Command::ImportEnv(a) => !a.dry_run,
+        _ => false,
     }
 }
 

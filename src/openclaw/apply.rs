@@ -137,6 +137,23 @@ impl OpenClawCli {
         }
     }
 
+    /// `openclaw secrets reload --json`: the running gateway re-resolves every ref
+    /// and swaps its snapshot. `Ok(warnings)`: it took (refs whose owner failed
+    /// keep a stale value and count as warnings). OpenClaw finds the gateway and its
+    /// token from the config; no credential goes in argv.
+    pub fn reload(&self) -> Result<u64, String> {
+        let out = self.run(&["secrets", "reload", "--json"])?;
+        let v: Option<Value> = serde_json::from_slice(&out.stdout).ok();
+        match v {
+            Some(v) if v["ok"] == Value::Bool(true) => Ok(v["warningCount"].as_u64().unwrap_or(0)),
+            Some(v) => Err(v["error"]["message"]
+                .as_str()
+                .map(|m| m.lines().next().unwrap_or(m).to_string())
+                .unwrap_or_else(|| last_line(&out))),
+            None => Err(last_line(&out)),
+        }
+    }
+
     /// `openclaw secrets audit --json --allow-exec`, summarised.
     pub fn audit(&self) -> Result<AuditSummary, String> {
         let out = self.run(&["secrets", "audit", "--json", "--allow-exec"])?;
