@@ -28,6 +28,7 @@ mod openclaw_delegate;
 mod prompt;
 mod reload;
 mod resolve_cmd;
+mod rotate_cmd;
 mod unlock_cmd;
 mod vault_cmd;
 
@@ -295,6 +296,7 @@ fn changes_secrets(c: &Command) -> bool {
                 | AuthCmd::Logout { .. }
                 | AuthCmd::Link(_)
                 | AuthCmd::Rollback(_)
+                | AuthCmd::Rotate(_)
         ),
         Command::Migrate(a) => !a.dry_run,
         Command::ImportEnv(a) => !a.dry_run,

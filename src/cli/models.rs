@@ -107,6 +107,9 @@ pub enum AuthCmd {
     Link(super::link_cmd::LinkArgs),
     /// Restore an earlier KV v2 version of an OpenBao-backed profile
     Rollback(super::kv_versions::RollbackArgs),
+    /// Replace a profile's secret, keeping the old one recoverable (--rollback) for a
+    /// grace period; a running gateway is asked to reload
+    Rotate(super::rotate_cmd::RotateArgs),
     /// OpenClaw's own (OAuth / provider sign-in): handed to `openclaw models auth login`
     #[command(disable_help_flag = true)]
     Login(Delegated),
@@ -250,6 +253,7 @@ fn auth_cmd(ctx: &Ctx, a: AuthArgs) -> Result<ExitCode> {
     match a.cmd {
         AuthCmd::Link(l) => super::link_cmd::run(ctx, outer.as_deref(), l),
         AuthCmd::Rollback(r) => super::kv_versions::rollback(ctx, outer.as_deref(), r),
+        AuthCmd::Rotate(r) => super::rotate_cmd::run(ctx, outer.as_deref(), r),
         AuthCmd::List {
             provider,
             json,
