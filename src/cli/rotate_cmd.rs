@@ -72,11 +72,13 @@ pub fn run(ctx: &Ctx, outer: Option<&str>, a: RotateArgs) -> Result<ExitCode> {
     let name = match p.material() {
         Material::Ref(r) if is_our_ref(&r) => EntryName::new(&r.id)
             .map_err(|e| Error::Usage(format!("profile {}: {e}", a.profile_id)))?,
-        _ => return Err(Error::Usage(format!(
+        _ => {
+            return Err(Error::Usage(format!(
             "profile {} in {} does not reference the vault; move it first with `clawvault migrate`",
             a.profile_id,
             store.display()
-        ))),
+        )))
+        }
     };
     let vault = ctx.unlocked_vault()?;
     let backend = vault.backend()?;

@@ -151,13 +151,13 @@ pub fn apply(
             }
             Ok(_) => {}
         }
-        if !decide(&FixPrompt {
-            action: &action,
-            summary: summary.clone(),
-        }) {
-            outcome
-                .declined
-                .push(format!("{summary} (pass --yes to apply)"));
+        if !consent(
+            decide,
+            &mut outcome,
+            &action,
+            &summary,
+            "pass --yes to apply",
+        ) {
             continue;
         }
         fs::set_permissions(&path, fs::Permissions::from_mode(mode)).map_err(|e| {
@@ -202,13 +202,13 @@ pub fn apply(
             path.display(),
             backup_dir.display()
         );
-        if !decide(&FixPrompt {
-            action: &action,
-            summary: summary.clone(),
-        }) {
-            outcome
-                .declined
-                .push(format!("{summary} (pass --yes to apply)"));
+        if !consent(
+            decide,
+            &mut outcome,
+            &action,
+            &summary,
+            "pass --yes to apply",
+        ) {
             continue;
         }
         let backup = scrub(&path, &lines, &recipient, &backup_dir)?;
@@ -246,6 +246,25 @@ pub fn apply(
 }
 
 /// Findings in a transcript or a log: a credential found there.
+/// Ask `decide` about `action`; a refusal is kept in `outcome.declined` with what
+/// to pass to apply it (`hint`).
+pub(super) fn consent(
+    decide: &mut dyn FnMut(&FixPrompt) -> bool,
+    outcome: &mut FixOutcome,
+    action: &FixAction,
+    summary: &str,
+    hint: &str,
+) -> bool {
+    let yes = decide(&FixPrompt {
+        action,
+        summary: summary.to_string(),
+    });
+    if !yes {
+        outcome.declined.push(format!("{summary} ({hint})"));
+    }
+    yes
+}
+
 fn redactable(f: &super::Finding) -> bool {
     match f.check_id.as_str() {
         "plaintext.transcript" | "plaintext.log" => true,
@@ -300,13 +319,13 @@ fn redact_found(
             redact::MARKER,
             backup_dir.display()
         );
-        if !decide(&FixPrompt {
-            action: &action,
-            summary: summary.clone(),
-        }) {
-            outcome
-                .declined
-                .push(format!("{summary} (pass --redact --yes to apply)"));
+        if !consent(
+            decide,
+            &mut *outcome,
+            &action,
+            &summary,
+            "pass --redact --yes to apply",
+        ) {
             continue;
         }
         match redact::redact_file(&path, det, recipient, backup_dir) {

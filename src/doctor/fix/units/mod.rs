@@ -242,13 +242,7 @@ pub fn fix_units(
             path.display(),
             backup_dir.display()
         );
-        if !decide(&FixPrompt {
-            action: &action,
-            summary: summary.clone(),
-        }) {
-            outcome
-                .declined
-                .push(format!("{summary} (pass --yes to apply)"));
+        if !super::consent(decide, outcome, &action, &summary, "pass --yes to apply") {
             continue;
         }
         let mode = fs::metadata(&path)
