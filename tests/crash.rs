@@ -15,6 +15,26 @@ use serde_json::{json, Value};
 
 const K: &str = "sk-ant-api03-CRASHTEST-0a1b2c3d4e5f";
 const E: &str = "gsk_CRASHTEST_ENV_99887766";
+/// A value with no pattern a detector would call an example (doctor matches the
+/// vault's copy of it byte for byte).
+const U: &str = "sk-proj-Uq7Zt2Lx9Pw4Rk8Nm3Vb6Hc1Jd5Fg0YsQe";
+
+fn unit_path(h: &Home) -> PathBuf {
+    h.tmp
+        .path()
+        .join(".config/systemd/user/openclaw-gateway.service")
+}
+
+fn unit_text(with_key: bool) -> String {
+    format!(
+        "[Service]\nExecStart=/usr/bin/openclaw gateway run\n{}Environment=NODE_ENV=production\n",
+        if with_key {
+            format!("Environment=OPENAI_API_KEY={U}\n")
+        } else {
+            String::new()
+        }
+    )
+}
 
 struct Scenario {
     name: &'static str,
@@ -281,6 +301,43 @@ fn scenarios() -> Vec<Scenario> {
                 let stray: Vec<_> = plaintext_files(h, K)
                     .into_iter()
                     .filter(|f| f != &h.profiles())
+                    .collect();
+                assert!(stray.is_empty(), "plaintext written: {stray:?}");
+            },
+        },
+        Scenario {
+            name: "doctor-fix-unit",
+            setup: |h| {
+                let pw = h.init_age();
+                h.paste("paste-api-key", "openai", Some("openai:default"), U);
+                let u = unit_path(h);
+                std::fs::create_dir_all(u.parent().unwrap()).unwrap();
+                std::fs::write(&u, unit_text(true)).unwrap();
+                pw
+            },
+            args: |_, pw| {
+                vec![
+                    "doctor".into(),
+                    "--fix".into(),
+                    "--yes".into(),
+                    "--no-progress".into(),
+                    "--passphrase-file".into(),
+                    pw.display().to_string(),
+                ]
+            },
+            stdin: "",
+            check: |h, pw, done| {
+                // The unit is whole: the original or the fixed file, never a part.
+                let text = std::fs::read_to_string(unit_path(h)).unwrap();
+                if text == unit_text(true) {
+                    assert!(!done, "the re-run did not fix the unit");
+                } else {
+                    assert_eq!(text, unit_text(false));
+                }
+                assert_eq!(resolve(h, pw, "main/openai:default").as_deref(), Some(U));
+                let stray: Vec<_> = plaintext_files(h, U)
+                    .into_iter()
+                    .filter(|f| f != &unit_path(h))
                     .collect();
                 assert!(stray.is_empty(), "plaintext written: {stray:?}");
             },

@@ -249,6 +249,7 @@ pub fn fix_units(
             .map(|m| m.permissions().mode() & 0o7777)
             .unwrap_or(0o600);
         let backup = redact::write_backup("unit", &path, &bytes, &recipient, &backup_dir)?;
+        fsutil::crash_point("doctor.unit.backup-written");
         fsutil::write_atomic(&path, plan_text.as_bytes())?;
         // write_atomic creates 0600; give the unit its own mode back, minus any
         // group/other write bit.
