@@ -153,6 +153,25 @@ pub fn outcome(r: &Result<Response, BatchError>) -> String {
 }
 
 impl Response {
+    /// The values served, `(id, value)`.
+    pub fn values(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.values.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// A response built elsewhere (the agent's offline cache).
+    pub fn from_parts(
+        values: Vec<(String, Zeroizing<String>)>,
+        not_found: Vec<String>,
+    ) -> Response {
+        Response {
+            values,
+            errors: not_found
+                .into_iter()
+                .map(|id| (id, Code::NotFound))
+                .collect(),
+        }
+    }
+
     pub fn value_count(&self) -> usize {
         self.values.len()
     }

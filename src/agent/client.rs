@@ -62,6 +62,9 @@ pub struct Status {
     #[serde(rename = "unlockedBy", default)]
     pub unlocked_by: Option<String>,
     pub socket: String,
+    /// The offline cache (`graceSecs`, `staleServed`, `lastStaleMs`), when it is on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offline: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]

@@ -16,6 +16,7 @@
 
 pub mod client;
 pub mod locked;
+pub mod offline;
 pub mod paths;
 pub mod server;
 

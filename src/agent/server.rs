@@ -35,6 +35,9 @@ pub struct Config {
     /// The single-instance lock, when the caller took it before unlocking (so a
     /// second agent fails before spending an Argon2id run).
     pub pid_lock: Option<PidLock>,
+    /// Serve from the offline cache, values no older than this, when a server
+    /// backend is unreachable; `None` = no cache.
+    pub offline_grace: Option<Duration>,
 }
 
 /// Take the single-instance lock for the agent of the vault at `vault_dir`.
@@ -77,6 +80,7 @@ struct Shared {
     socket: PathBuf,
     uid: u32,
     stop: tokio::sync::Notify,
+    offline: Option<Arc<super::offline::Cache>>,
 }
 
 /// The pid file, locked for the agent's lifetime (single instance).
@@ -205,7 +209,15 @@ pub fn run(cfg: Config) -> Result<(), String> {
             last_used: Instant::now(),
         },
     };
+    let offline = cfg.offline_grace.map(|g| {
+        Arc::new(super::offline::Cache::new(
+            &cfg.vault_dir,
+            g,
+            recipient.clone(),
+        ))
+    });
     let shared = Arc::new(Shared {
+        offline,
         vault_dir: cfg.vault_dir.clone(),
         vault_id: vault.id().to_string(),
         backend_kind: vault.manifest().backend.kind(),
@@ -629,6 +641,7 @@ fn status(sh: &Shared) -> Zeroizing<Vec<u8>> {
         "idleSecs": sh.idle.map(|d| d.as_secs()).unwrap_or(0),
         "unlockedBy": h.source,
         "socket": sh.socket.display().to_string(),
+        "offline": sh.offline.as_ref().map(|c| c.stats()),
     }}))
 }
 
@@ -738,18 +751,57 @@ async fn resolve(
             })
         })
     } else {
-        sh.held.lock().expect("not poisoned").last_used = Instant::now();
+        let held = {
+            let mut h = sh.held.lock().expect("not poisoned");
+            h.last_used = Instant::now();
+            h.id.clone()
+        };
         let v = sh.vault.clone();
-        let (dir, peer) = (sh.vault_dir.clone(), peer.clone());
+        let (dir, peer, vault_id) = (sh.vault_dir.clone(), peer.clone(), sh.vault_id.clone());
+        let cache = sh.offline.clone();
         Box::new(move || {
-            let b = v.backend().map_err(|e| match e {
-                VaultError::Backend(b) => resolve::BatchError(b),
-                other => {
-                    resolve::BatchError(crate::backend::BackendError::Other(other.to_string()))
+            let key = held
+                .as_ref()
+                .map(|b| crate::access_log::Key::from_identity(b.as_str(), &vault_id));
+            let r = v
+                .backend()
+                .map_err(|e| match e {
+                    VaultError::Backend(b) => resolve::BatchError(b),
+                    other => {
+                        resolve::BatchError(crate::backend::BackendError::Other(other.to_string()))
+                    }
+                })
+                .and_then(|b| resolve::serve(b, &ids));
+            match (&r, &cache, &held) {
+                (Ok(resp), Some(c), _) => c.remember(held.as_ref().map(|b| b.as_str()), resp),
+                (
+                    Err(resolve::BatchError(crate::backend::BackendError::Unavailable { .. })),
+                    Some(c),
+                    Some(id),
+                ) => {
+                    if let Some((resp, oldest)) = c.serve(id.as_str(), &ids) {
+                        let why = r.as_ref().err().map(|e| e.to_string()).unwrap_or_default();
+                        let outcome = format!(
+                            "stale: {} of {} id(s) served from the offline cache (oldest {} s) because {why}",
+                            resp.value_count(),
+                            ids.len(),
+                            oldest / 1000
+                        );
+                        log(format_args!("{outcome}"));
+                        let caller = crate::access_log::Proc::of(peer.pid, peer.uid);
+                        crate::access_log::append(
+                            &dir,
+                            key.as_ref(),
+                            &crate::access_log::Record::new(
+                                "resolve", "agent", caller, &ids, &outcome,
+                            ),
+                        );
+                        return Ok(resp);
+                    }
                 }
-            })?;
-            let r = resolve::serve(b, &ids);
-            log_read(&dir, None, &peer, &ids, &r);
+                _ => {}
+            }
+            log_read(&dir, key.as_ref(), &peer, &ids, &r);
             r
         })
     };

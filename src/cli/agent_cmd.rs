@@ -43,6 +43,23 @@ pub struct RunArgs {
     /// 0 = never (for daemons)
     #[arg(long, value_name = "DURATION", default_value = "1h")]
     pub idle: String,
+    /// OpenBao / Vault backends: when the server is unreachable or sealed, answer from
+    /// an age-encrypted cache of the values served before, if no older than this
+    /// (e.g. 24h). Needs the vault identity (unlocked at start, or `clawvault unlock`).
+    #[arg(long, value_name = "DURATION")]
+    pub offline_grace: Option<String>,
+}
+
+fn parse_grace(s: &Option<String>) -> Result<Option<Duration>> {
+    s.as_deref()
+        .map(|g| {
+            clawvault::auth::parse_duration(g).map_err(|_| {
+                Error::Usage(format!(
+                    "--offline-grace {g:?}: use a duration such as 15m, 24h, 7d"
+                ))
+            })
+        })
+        .transpose()
 }
 
 fn parse_idle(s: &str) -> Result<Option<Duration>> {
@@ -67,6 +84,7 @@ pub fn run(ctx: &Ctx, c: AgentCmd) -> Result<ExitCode> {
 
 fn run_foreground(ctx: &Ctx, a: &RunArgs) -> Result<ExitCode> {
     let idle = parse_idle(&a.idle)?;
+    let offline_grace = parse_grace(&a.offline_grace)?;
     // Before any secret is in memory: no core dumps, no ptrace attach.
     for f in locked::harden_process() {
         eprintln!("clawvault agent: warning: cannot harden the process: {f}");
@@ -76,7 +94,9 @@ fn run_foreground(ctx: &Ctx, a: &RunArgs) -> Result<ExitCode> {
     // Single instance first: a second agent must not spend an Argon2id run to learn
     // that another one already serves the vault.
     let pid_lock = server::lock_instance(&vault_dir, vault.id()).map_err(Error::Other)?;
-    let initial = if vault.reads_need_identity() {
+    // The offline cache is readable only with the identity, so a server backend
+    // unlocks at start too when it is on.
+    let initial = if vault.reads_need_identity() || offline_grace.is_some() {
         match unlock::unlock_from(
             &mut vault,
             &ctx.unlock_options(),
@@ -99,6 +119,7 @@ fn run_foreground(ctx: &Ctx, a: &RunArgs) -> Result<ExitCode> {
         idle,
         initial,
         pid_lock: Some(pid_lock),
+        offline_grace,
     })
     .map_err(Error::Other)?;
     Ok(ExitCode::SUCCESS)
@@ -106,6 +127,7 @@ fn run_foreground(ctx: &Ctx, a: &RunArgs) -> Result<ExitCode> {
 
 fn start(ctx: &Ctx, a: &RunArgs) -> Result<ExitCode> {
     parse_idle(&a.idle)?;
+    parse_grace(&a.offline_grace)?;
     let vault = ctx.open_vault()?;
     if let Ok(mut c) = Client::connect(vault.dir(), vault.id()) {
         if let Ok(s) = c.status() {
@@ -148,6 +170,12 @@ fn start(ctx: &Ctx, a: &RunArgs) -> Result<ExitCode> {
         .arg("--credential")
         .arg(&ctx.global.credential)
         .args(["agent", "run", "--idle", &a.idle])
+        .args(
+            a.offline_grace
+                .as_deref()
+                .map(|g| vec!["--offline-grace", g])
+                .unwrap_or_default(),
+        )
         .env_remove("CLAWVAULT_PASSPHRASE_FILE")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -302,6 +330,18 @@ fn status(ctx: &Ctx, json: bool) -> Result<ExitCode> {
                         format!("after {}s", s.idle_secs)
                     }
                 );
+                if let Some(o) = &s.offline {
+                    let n = o["staleServed"].as_u64().unwrap_or(0);
+                    println!(
+                        "offline cache: values up to {}s old; {}",
+                        o["graceSecs"].as_u64().unwrap_or(0),
+                        if n == 0 {
+                            "every answer so far came from the server".to_string()
+                        } else {
+                            format!("{n} answer(s) were STALE, served from the cache while the server was unreachable")
+                        }
+                    );
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
