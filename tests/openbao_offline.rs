@@ -134,6 +134,15 @@ fn a_dead_server_is_answered_from_the_encrypted_cache_marked_stale() {
     h.cmd().arg("lock").assert().success();
     let (ok, got, _) = resolve(&h);
     assert!(!ok && got.is_none());
+    // Unlocked again, the agent reads the cache file back (its memory was cleared).
+    h.cmd()
+        .args(["unlock", "--passphrase-file"])
+        .arg(&pw)
+        .assert()
+        .success();
+    let (ok, got, err) = resolve(&h);
+    assert!(ok, "{err}");
+    assert_eq!(got.as_deref(), Some(key.as_str()));
 }
 
 #[test]

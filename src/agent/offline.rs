@@ -122,8 +122,12 @@ impl Cache {
     pub fn remember(&self, identity: Option<&str>, resp: &Response) {
         let now = fsutil::now_ms();
         let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(id) = identity {
-            self.load(&mut st, id);
+        match identity {
+            Some(id) => self.load(&mut st, id),
+            // Locked, with a cache on disk it cannot merge: keep nothing in memory
+            // either (a locked agent holds no cached value).
+            None if !st.loaded && self.path.exists() => return,
+            None => {}
         }
         let mut changed = false;
         for (k, v) in resp.values() {
@@ -159,6 +163,14 @@ impl Cache {
         st.stale_served += 1;
         st.last_stale_ms = Some(now);
         Some((Response::from_parts(values, missing), oldest))
+    }
+
+    /// On lock: drop every cached value from memory (zeroized); the file stays, and
+    /// is read again once the identity is back.
+    pub fn forget(&self) {
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        st.entries.clear();
+        st.loaded = false;
     }
 
     pub fn stats(&self) -> Stats {

@@ -303,6 +303,9 @@ async fn idle_lock(sh: Arc<Shared>, idle: Duration) {
             if h.id.is_some() && elapsed >= idle {
                 h.id = None;
                 h.source = None;
+                if let Some(c) = &sh.offline {
+                    c.forget();
+                }
                 log(format_args!(
                     "idle for {:.1}s: locked (the identity was zeroized)",
                     elapsed.as_secs_f64()
@@ -616,6 +619,9 @@ async fn dispatch(
             let mut h = sh.held.lock().expect("not poisoned");
             let was = h.id.take().is_some();
             h.source = None;
+            if let Some(c) = &sh.offline {
+                c.forget();
+            }
             if was {
                 log("locked on request (the identity was zeroized)");
             }
