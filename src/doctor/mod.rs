@@ -9,12 +9,14 @@
 //! Findings never hold a secret: only a redacted preview (first and last few
 //! characters) and a SHA-256 used inside fingerprints.
 
+pub mod baseline;
 pub mod caches;
 pub mod checks;
 pub mod detect;
 pub mod device_tokens;
 pub mod fix;
 pub mod reach;
+mod render;
 pub mod resolve_failures;
 pub mod sarif;
 pub mod scan;
@@ -31,14 +33,18 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
-use crate::fsutil::{self, FsError};
+use crate::fsutil::FsError;
 use crate::paths::LEGACY_STATE_DIRS;
 use crate::secret::SecretBytes;
 use checks::{check_path, Subject};
 use detect::{Detector, Kind};
 use scan::{Category, FileHit, Progress, Target, WalkProblem};
 
+use baseline::read_baseline;
+pub use baseline::write_baseline;
 pub use fix::{FixAction, FixOutcome, FixPrompt, MigrationItem, MigrationKind};
+pub use render::human_bytes;
+use render::{draw_progress, render_human, render_json};
 
 /// How bad a finding is.
 #[derive(
@@ -1170,61 +1176,6 @@ fn registered_passphrase_files(targets: &[Target]) -> Vec<PathBuf> {
     files
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-struct BaselineFile {
-    version: u32,
-    accepted: Vec<BaselineEntry>,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct BaselineEntry {
-    fingerprint: String,
-    check_id: String,
-    path: String,
-}
-
-fn read_baseline(path: &Path) -> Result<HashSet<String>, DoctorError> {
-    let bad = |reason: String| DoctorError::Baseline {
-        path: path.to_path_buf(),
-        reason,
-    };
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) => return Err(bad(format!("cannot read the baseline: {e}"))),
-    };
-    let b: BaselineFile = serde_json::from_slice(&bytes).map_err(|e| {
-        bad(format!(
-            "not a doctor baseline (line {}): write one with --update-baseline",
-            e.line()
-        ))
-    })?;
-    Ok(b.accepted.into_iter().map(|e| e.fingerprint).collect())
-}
-
-/// Write every finding of `report` to a baseline file (fingerprints, never values).
-pub fn write_baseline(path: &Path, report: &Report) -> Result<(), DoctorError> {
-    let b = BaselineFile {
-        version: 1,
-        accepted: report
-            .findings
-            .iter()
-            .map(|f| BaselineEntry {
-                fingerprint: f.fingerprint.clone(),
-                check_id: f.check_id.clone(),
-                path: f.path.clone(),
-            })
-            .collect(),
-    };
-    let mut s = serde_json::to_vec_pretty(&b).map_err(|e| DoctorError::Baseline {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
-    })?;
-    s.push(b'\n');
-    fsutil::write_atomic(path, &s)?;
-    Ok(())
-}
-
 /// `clawvault doctor`: audit, print, optionally fix. Returns the exit code
 /// (0 clean, 1 findings at or above `--fail-on`); `Err` means exit 2.
 /// `--fix` applies changes only with `--yes`: the CLI asks on a TTY through
@@ -1320,174 +1271,4 @@ pub fn run_with(
         Format::Text => render_human(&report, outcome.as_ref(), home_dir(args).as_deref(), out)?,
     }
     Ok(report.exit_code(args.fail_on))
-}
-
-fn draw_progress(p: &Progress, err: &mut dyn Write) {
-    let total = p.total_bytes.load(Ordering::Relaxed).max(1);
-    let done = p.bytes_done.load(Ordering::Relaxed).min(total);
-    let files = p.files_done.load(Ordering::Relaxed);
-    let tf = p.total_files.load(Ordering::Relaxed);
-    if tf == 0 {
-        return;
-    }
-    let w = 30usize;
-    let fill = (done as u128 * w as u128 / total as u128) as usize;
-    let _ = write!(
-        err,
-        "\r\x1b[2Kdoctor [{}{}] {} / {}  {files}/{tf} files",
-        "#".repeat(fill),
-        "-".repeat(w - fill),
-        human_bytes(done),
-        human_bytes(total)
-    );
-    let _ = err.flush();
-}
-
-pub fn human_bytes(n: u64) -> String {
-    const U: &[&str] = &["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut i = 0;
-    while v >= 1024.0 && i + 1 < U.len() {
-        v /= 1024.0;
-        i += 1;
-    }
-    if i == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", U[i])
-    }
-}
-
-fn render_json(
-    report: &Report,
-    outcome: Option<&FixOutcome>,
-    out: &mut dyn Write,
-) -> Result<(), DoctorError> {
-    // OpenClaw's `doctor --lint --json` envelope (schemaVersion 1: schemaVersion,
-    // ok, checksRun, checksSkipped, findings[checkId, severity info|warning|error,
-    // message, path, line, column, fixHint]); the rest are our extra fields.
-    // A check here is one file's content scan; a skipped check is a directory
-    // left out (OpenClaw caches, see `skipped`).
-    let v = serde_json::json!({
-        "schemaVersion": 1,
-        "ok": report.findings.is_empty(),
-        "checksRun": report.files_scanned,
-        "checksSkipped": report.skipped.len(),
-        "findings": report.findings,
-        "skipped": report.skipped,
-        "summary": {
-            "error": report.count(Severity::Error),
-            "warning": report.count(Severity::Warn),
-            "info": report.count(Severity::Info),
-            "filesScanned": report.files_scanned,
-            "bytesScanned": report.bytes_scanned,
-            "baselined": report.baselined,
-            "elapsedMs": report.elapsed.as_millis() as u64,
-        },
-        "fixed": report.fixed,
-        "needsMigration": report.needs_migration,
-        "fix": outcome,
-    });
-    serde_json::to_writer_pretty(&mut *out, &v).map_err(io::Error::other)?;
-    writeln!(out)?;
-    Ok(())
-}
-
-fn show_path(p: &str, home: Option<&Path>) -> String {
-    if let Some(h) = home.and_then(|h| h.to_str()).filter(|h| !h.is_empty()) {
-        if let Some(rest) = p.strip_prefix(h) {
-            if rest.starts_with('/') {
-                return format!("~{rest}");
-            }
-        }
-    }
-    p.to_string()
-}
-
-fn render_human(
-    report: &Report,
-    outcome: Option<&FixOutcome>,
-    home: Option<&Path>,
-    out: &mut dyn Write,
-) -> Result<(), DoctorError> {
-    writeln!(
-        out,
-        "clawvault doctor: {} file(s), {} scanned in {:.1} s",
-        report.files_scanned,
-        human_bytes(report.bytes_scanned),
-        report.elapsed.as_secs_f64()
-    )?;
-    for sev in [Severity::Error, Severity::Warn, Severity::Info] {
-        let group: Vec<&Finding> = report
-            .findings
-            .iter()
-            .filter(|f| f.severity == sev)
-            .collect();
-        if group.is_empty() {
-            continue;
-        }
-        writeln!(out, "\n{} ({})", sev.as_str().to_uppercase(), group.len())?;
-        let mut last_path = None;
-        for f in group {
-            if last_path != Some(&f.path) {
-                writeln!(out, "  {}", show_path(&f.path, home))?;
-                last_path = Some(&f.path);
-            }
-            let at = match (f.line, f.column) {
-                (Some(l), Some(c)) => format!("line {l}:{c}: "),
-                (Some(l), None) => format!("line {l}: "),
-                _ => String::new(),
-            };
-            writeln!(out, "    {at}{}  [{}]", f.message, f.check_id)?;
-            writeln!(out, "      fix: {}", f.fix_hint)?;
-        }
-    }
-    if !report.fixed.is_empty() {
-        writeln!(out, "\nFIXED ({})", report.fixed.len())?;
-        for f in &report.fixed {
-            let at = f.line.map(|l| format!(":{l}")).unwrap_or_default();
-            writeln!(out, "  {}{at}  [{}]", show_path(&f.path, home), f.check_id)?;
-        }
-    }
-    if let Some(o) = outcome {
-        for s in &o.declined {
-            writeln!(out, "  not applied: {s}")?;
-        }
-        for s in &o.refused {
-            writeln!(out, "  refused: {s}")?;
-        }
-    }
-    if !report.skipped.is_empty() {
-        writeln!(out, "\nNOT SCANNED")?;
-        for s in &report.skipped {
-            writeln!(out, "  {}", show_path(s, home))?;
-        }
-    }
-    if !report.needs_migration.is_empty() {
-        writeln!(out, "\nNEEDS MIGRATION")?;
-        for m in &report.needs_migration {
-            writeln!(
-                out,
-                "  {}  ->  {}",
-                show_path(&m.path.display().to_string(), home),
-                m.command()
-            )?;
-        }
-    }
-    let (e, w, i) = (
-        report.count(Severity::Error),
-        report.count(Severity::Warn),
-        report.count(Severity::Info),
-    );
-    writeln!(out)?;
-    if e + w + i == 0 {
-        write!(out, "No problems found.")?;
-    } else {
-        write!(out, "{e} error(s), {w} warning(s), {i} info.")?;
-    }
-    if report.baselined > 0 {
-        write!(out, " {} accepted by the baseline.", report.baselined)?;
-    }
-    writeln!(out)?;
-    Ok(())
 }
