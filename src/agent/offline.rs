@@ -31,6 +31,8 @@ struct State {
     entries: BTreeMap<String, (Zeroizing<String>, u64)>,
     stale_served: u64,
     last_stale_ms: Option<u64>,
+    /// When the file was last written (ms); 0 = never by this agent.
+    persisted_ms: u64,
 }
 
 /// What `agent status` shows of the cache.
@@ -136,8 +138,14 @@ impl Cache {
                 .insert(k.to_string(), (Zeroizing::new(v.to_string()), now));
             changed |= fresh;
         }
-        if (changed || identity.is_some()) && (st.loaded || !self.path.exists()) {
+        // Write when a value changed, and otherwise now and then so the times on disk
+        // (what the grace period is measured from after a restart) stay recent; not on
+        // every batch, which would put an encryption and a rename on the hot path.
+        let refresh = (self.grace_ms / 4).clamp(1_000, 300_000);
+        let due = changed || now.saturating_sub(st.persisted_ms) >= refresh;
+        if due && (st.loaded || !self.path.exists()) {
             self.persist(&st);
+            st.persisted_ms = now;
         }
     }
 
