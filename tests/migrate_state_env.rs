@@ -50,19 +50,7 @@ fn migrate_moves_provider_keys_from_the_state_env_on_a_sqlite_era_install() {
     write_private(&cfg, serde_json::to_vec_pretty(&config).unwrap().as_slice());
 
     let pw = h.init_age();
-    let out = h
-        .cmd()
-        .env(
-            "PATH",
-            format!("{}:/usr/local/bin:/usr/bin:/bin", oc.node_dir.display()),
-        )
-        .env("OPENCLAW_CONFIG_PATH", &cfg)
-        .args(["migrate", "--json", "--passphrase-file"])
-        .arg(&pw)
-        .arg("--openclaw")
-        .arg(&oc.bin)
-        .output()
-        .unwrap();
+    let out = oc.clawvault_migrate(&h, &pw);
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(
         out.status.success(),

@@ -130,19 +130,7 @@ fn one_migrate_leaves_no_movable_plaintext_on_a_mixed_host() {
     // The one command.
     let pw = h.init_age();
     let t = std::time::Instant::now();
-    let out = h
-        .cmd()
-        .env(
-            "PATH",
-            format!("{}:/usr/local/bin:/usr/bin:/bin", oc.node_dir.display()),
-        )
-        .env("OPENCLAW_CONFIG_PATH", &cfg_path)
-        .args(["migrate", "--json", "--passphrase-file"])
-        .arg(&pw)
-        .arg("--openclaw")
-        .arg(&oc.bin)
-        .output()
-        .unwrap();
+    let out = oc.clawvault_migrate(&h, &pw);
     eprintln!("clawvault migrate took {:.1}s", t.elapsed().as_secs_f64());
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(

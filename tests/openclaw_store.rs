@@ -89,19 +89,7 @@ fn migrate_moves_store_secrets_refs_use_and_keeps_the_rest_with_reasons() {
     );
 
     let pw = h.init_age();
-    let out = h
-        .cmd()
-        .env(
-            "PATH",
-            format!("{}:/usr/local/bin:/usr/bin:/bin", oc.node_dir.display()),
-        )
-        .env("OPENCLAW_CONFIG_PATH", &cfg)
-        .args(["migrate", "--json", "--passphrase-file"])
-        .arg(&pw)
-        .arg("--openclaw")
-        .arg(&oc.bin)
-        .output()
-        .unwrap();
+    let out = oc.clawvault_migrate(&h, &pw);
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(out.status.success(), "migrate failed: {stdout}\n{stderr}");

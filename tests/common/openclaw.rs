@@ -117,6 +117,23 @@ impl OpenClaw {
         out
     }
 
+    /// `clawvault migrate --json` with the passphrase file and this OpenClaw (its Node
+    /// first on PATH, the home's config).
+    pub fn clawvault_migrate(&self, h: &Home, pw: &Path) -> Output {
+        h.cmd()
+            .env(
+                "PATH",
+                format!("{}:/usr/local/bin:/usr/bin:/bin", self.node_dir.display()),
+            )
+            .env("OPENCLAW_CONFIG_PATH", config_path(h))
+            .args(["migrate", "--json", "--passphrase-file"])
+            .arg(pw)
+            .arg("--openclaw")
+            .arg(&self.bin)
+            .output()
+            .unwrap()
+    }
+
     /// `openclaw secrets audit --json --allow-exec`, parsed.
     pub fn audit(&self, h: &Home) -> Value {
         let out = self.run(h, &["secrets", "audit", "--json", "--allow-exec"], None);
