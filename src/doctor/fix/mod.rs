@@ -182,20 +182,13 @@ pub fn apply(
             path.display()
         )?;
         preview_lines(&path, &lines, det, show)?;
-        let recipient = vault_dir.and_then(|d| {
-            crate::vault::Vault::open(d)
-                .ok()
-                .and_then(|v| v.recipient().ok())
-                .map(|r| (d.to_path_buf(), r))
-        });
-        let Some((vdir, recipient)) = recipient else {
+        let Some((backup_dir, recipient)) = backup_target(vault_dir) else {
             outcome.refused.push(format!(
                 "scrub {}: no vault to keep the encrypted backup in; create one with `clawvault init`, then run --fix again",
                 path.display()
             ));
             continue;
         };
-        let backup_dir = vdir.join("backups");
         let summary = format!(
             "remove {} line(s) from {} (the original is kept encrypted to the vault in {})",
             lines.len(),
@@ -246,6 +239,14 @@ pub fn apply(
 }
 
 /// Findings in a transcript or a log: a credential found there.
+/// Where `--fix` keeps the originals it rewrites: `<vault>/backups`, encrypted to the
+/// vault's recipient. `None` without a readable vault (the caller refuses the fix).
+pub(super) fn backup_target(vault_dir: Option<&Path>) -> Option<(PathBuf, age::x25519::Recipient)> {
+    let d = vault_dir?;
+    let r = crate::vault::Vault::open(d).ok()?.recipient().ok()?;
+    Some((d.join("backups"), r))
+}
+
 /// Ask `decide` about `action`; a refusal is kept in `outcome.declined` with what
 /// to pass to apply it (`hint`).
 pub(super) fn consent(
@@ -296,12 +297,7 @@ fn redact_found(
     if paths.is_empty() {
         return Ok(());
     }
-    let recipient = vault_dir.and_then(|d| {
-        crate::vault::Vault::open(d)
-            .ok()
-            .and_then(|v| v.recipient().ok())
-            .map(|r| (d.join("backups"), r))
-    });
+    let recipient = backup_target(vault_dir);
     let mut exposed: BTreeMap<[u8; 32], (detect::Hit, Vec<PathBuf>)> = BTreeMap::new();
     let mut redacted: BTreeSet<PathBuf> = BTreeSet::new();
     for path in paths {

@@ -183,6 +183,12 @@ pub fn fix_units(
         .map(|f| f.abs_path.clone())
         .collect();
     let mut fixed: Vec<(PathBuf, BTreeSet<u64>)> = Vec::new();
+    // Looked up once for the run, not per unit.
+    let target = if paths.is_empty() {
+        None
+    } else {
+        super::backup_target(vault_dir)
+    };
     for path in paths {
         match fs::symlink_metadata(&path) {
             Ok(m) if m.file_type().is_symlink() => {
@@ -222,13 +228,7 @@ pub fn fix_units(
         if plan.removed.is_empty() {
             continue;
         }
-        let recipient = vault_dir.and_then(|d| {
-            crate::vault::Vault::open(d)
-                .ok()
-                .and_then(|v| v.recipient().ok())
-                .map(|r| (d.join("backups"), r))
-        });
-        let Some((backup_dir, recipient)) = recipient else {
+        let Some((backup_dir, recipient)) = &target else {
             outcome.refused.push(format!(
                 "{}: no vault to keep the encrypted backup in; run `clawvault init`, then --fix again",
                 path.display()
@@ -248,7 +248,7 @@ pub fn fix_units(
         let mode = fs::metadata(&path)
             .map(|m| m.permissions().mode() & 0o7777)
             .unwrap_or(0o600);
-        let backup = redact::write_backup("unit", &path, &bytes, &recipient, &backup_dir)?;
+        let backup = redact::write_backup("unit", &path, &bytes, recipient, backup_dir)?;
         fsutil::crash_point("doctor.unit.backup-written");
         fsutil::write_atomic(&path, plan_text.as_bytes())?;
         // write_atomic creates 0600; give the unit its own mode back, minus any
