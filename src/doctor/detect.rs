@@ -114,6 +114,15 @@ pub const MAX_LOOKBEHIND: usize = 128;
 const MAX_VALUE: usize = 512;
 const MAX_NAME: usize = 96;
 
+/// Incoming-webhook URL prefixes (after `://`) whose path is the secret.
+const SLACK_HOOKS: &[&[u8]] = &[b"hooks.slack.com/services/"];
+const DISCORD_HOOKS: &[&[u8]] = &[
+    b"discord.com/api/webhooks/",
+    b"discordapp.com/api/webhooks/",
+    b"ptb.discord.com/api/webhooks/",
+    b"canary.discord.com/api/webhooks/",
+];
+
 #[derive(Clone, Copy, Debug)]
 enum Anchor {
     Sk,
@@ -142,8 +151,8 @@ pub struct Detector {
     prefix_rules: Vec<ProviderRule>,
     telegram: Regex,
     discord: Regex,
-    /// Incoming-webhook paths, anchored right after `://`: (host/path prefix, secret).
-    webhooks: Vec<(&'static [u8], Regex)>,
+    /// Incoming-webhook paths, anchored right after `://`: (host/path prefixes, secret).
+    webhooks: Vec<(&'static [&'static [u8]], Regex)>,
     exact: Option<AhoCorasick>,
 }
 
@@ -311,25 +320,10 @@ impl Detector {
             discord: re(r"\A[MNO][A-Za-z0-9_-]{23,27}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,40}\z"),
             webhooks: vec![
                 (
-                    &b"hooks.slack.com/services/"[..],
+                    SLACK_HOOKS,
                     re(r"\AT[A-Z0-9]{6,12}/B[A-Z0-9]{6,12}/[A-Za-z0-9]{20,32}"),
                 ),
-                (
-                    &b"discord.com/api/webhooks/"[..],
-                    re(r"\A[0-9]{17,20}/[A-Za-z0-9_-]{60,70}"),
-                ),
-                (
-                    &b"discordapp.com/api/webhooks/"[..],
-                    re(r"\A[0-9]{17,20}/[A-Za-z0-9_-]{60,70}"),
-                ),
-                (
-                    &b"ptb.discord.com/api/webhooks/"[..],
-                    re(r"\A[0-9]{17,20}/[A-Za-z0-9_-]{60,70}"),
-                ),
-                (
-                    &b"canary.discord.com/api/webhooks/"[..],
-                    re(r"\A[0-9]{17,20}/[A-Za-z0-9_-]{60,70}"),
-                ),
+                (DISCORD_HOOKS, re(r"\A[0-9]{17,20}/[A-Za-z0-9_-]{60,70}")),
             ],
             exact: None,
         };
@@ -570,17 +564,19 @@ impl Detector {
     /// A Slack or Discord incoming-webhook URL (`p` at `://`): its secret path.
     fn webhook_at(&self, hay: &[u8], p: usize) -> Option<Hit> {
         let rest = &hay[(p + 3).min(hay.len())..];
-        for (prefix, re) in &self.webhooks {
-            if rest.len() > prefix.len() && rest[..prefix.len()].eq_ignore_ascii_case(prefix) {
-                let s = p + 3 + prefix.len();
-                let m = re.find(&hay[s..hay.len().min(s + 160)])?;
-                let e = s + m.end();
-                if hay.get(e).is_some_and(|b| b.is_ascii_alphanumeric())
-                    || is_placeholder(&hay[s..e])
-                {
-                    return None;
+        for (prefixes, re) in &self.webhooks {
+            for prefix in prefixes.iter() {
+                if rest.len() > prefix.len() && rest[..prefix.len()].eq_ignore_ascii_case(prefix) {
+                    let s = p + 3 + prefix.len();
+                    let m = re.find(&hay[s..hay.len().min(s + 160)])?;
+                    let e = s + m.end();
+                    if hay.get(e).is_some_and(|b| b.is_ascii_alphanumeric())
+                        || is_placeholder(&hay[s..e])
+                    {
+                        return None;
+                    }
+                    return Some(make_hit(hay, s, e, Kind::WebhookUrl, None));
                 }
-                return Some(make_hit(hay, s, e, Kind::WebhookUrl, None));
             }
         }
         None

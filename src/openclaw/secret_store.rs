@@ -17,12 +17,12 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use rusqlite::{Connection, OpenFlags};
 use serde_json::Value;
 use zeroize::Zeroizing;
 
 use super::config_secrets::ConfigSecret;
-use super::sqlite::{has_table, sql_err, ScrubVault};
+use super::sqlite::{has_table, open_read_only, sql_err, ScrubVault};
 use super::Result;
 use crate::fsutil;
 
@@ -83,13 +83,7 @@ pub fn read(db: &Path) -> Result<Vec<StoreEntry>> {
         return Ok(vec![]);
     }
     fsutil::refuse_symlink(db).map_err(|e| sql_err(db, e))?;
-    let c = Connection::open_with_flags(
-        db,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(|e| sql_err(db, e))?;
-    c.busy_timeout(super::sqlite::BUSY_TIMEOUT)
-        .map_err(|e| sql_err(db, e))?;
+    let c = open_read_only(db)?;
     if !has_table(&c, TABLE).map_err(|e| sql_err(db, e))? {
         return Ok(vec![]);
     }
@@ -260,23 +254,6 @@ pub fn kept_reason(e: &StoreEntry, used: bool) -> Option<String> {
         ));
     }
     None
-}
-
-/// Whether the table exists in `db` (for messages).
-pub fn present(db: &Path) -> bool {
-    Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .ok()
-        .and_then(|c| {
-            c.query_row(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
-                [TABLE],
-                |_| Ok(()),
-            )
-            .optional()
-            .ok()
-            .flatten()
-        })
-        .is_some()
 }
 
 #[cfg(test)]

@@ -121,7 +121,7 @@ pub(crate) fn sql_err(path: &Path, e: impl std::fmt::Display) -> OpenClawError {
     }
 }
 
-fn open_read_only(path: &Path) -> Result<Connection> {
+pub(crate) fn open_read_only(path: &Path) -> Result<Connection> {
     let c = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
