@@ -36,7 +36,10 @@ fn json_value() -> impl Strategy<Value = Value> {
 fn extra_fields() -> impl Strategy<Value = Vec<(String, Value)>> {
     prop::collection::vec(("x[a-zA-Z]{1,8}", json_value()), 0..5).prop_map(|fields| {
         let mut seen = std::collections::HashSet::new();
-        fields.into_iter().filter(|(k, _)| seen.insert(k.clone())).collect()
+        fields
+            .into_iter()
+            .filter(|(k, _)| seen.insert(k.clone()))
+            .collect()
     })
 }
 
