@@ -10,6 +10,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
 use regex::bytes::Regex;
 use sha2::{Digest, Sha256};
 
+use super::formats::PREFIX_FORMATS;
 use crate::secret::{ExposeSecret, SecretBytes};
 
 /// What a secret looks like to be.
@@ -33,6 +34,23 @@ pub enum Kind {
     DiscordBotToken,
     AwsAccessKeyId,
     AwsSecretKey,
+    PerplexityKey,
+    NvidiaKey,
+    CerebrasKey,
+    FireworksKey,
+    TogetherKey,
+    ReplicateToken,
+    TavilyKey,
+    FirecrawlKey,
+    StripeOrElevenLabsKey,
+    SendgridKey,
+    MatrixToken,
+    GoogleAccessToken,
+    NotionToken,
+    LinearKey,
+    GitlabToken,
+    NpmToken,
+    PypiToken,
     Jwt,
     OauthRefreshToken,
     GatewayToken,
@@ -68,6 +86,23 @@ impl Kind {
             Kind::DiscordBotToken => "Discord bot token",
             Kind::AwsAccessKeyId => "AWS access key id",
             Kind::AwsSecretKey => "AWS secret access key",
+            Kind::PerplexityKey => "Perplexity API key",
+            Kind::NvidiaKey => "NVIDIA API key",
+            Kind::CerebrasKey => "Cerebras API key",
+            Kind::FireworksKey => "Fireworks AI API key",
+            Kind::TogetherKey => "Together AI API key",
+            Kind::ReplicateToken => "Replicate API token",
+            Kind::TavilyKey => "Tavily API key",
+            Kind::FirecrawlKey => "Firecrawl API key",
+            Kind::StripeOrElevenLabsKey => "Stripe or ElevenLabs secret key",
+            Kind::SendgridKey => "SendGrid API key",
+            Kind::MatrixToken => "Matrix access token",
+            Kind::GoogleAccessToken => "Google OAuth access token",
+            Kind::NotionToken => "Notion integration token",
+            Kind::LinearKey => "Linear API key",
+            Kind::GitlabToken => "GitLab token",
+            Kind::NpmToken => "npm token",
+            Kind::PypiToken => "PyPI token",
             Kind::Jwt => "JWT access token",
             Kind::OauthRefreshToken => "OAuth refresh token",
             Kind::GatewayToken => "OpenClaw gateway token",
@@ -154,6 +189,8 @@ pub struct Detector {
     /// Incoming-webhook paths, anchored right after `://`: (host/path prefixes, secret).
     webhooks: Vec<(&'static [&'static [u8]], Regex)>,
     exact: Option<AhoCorasick>,
+    /// Index of the Cerebras format in `prefix_rules` (see `cerebras_at`).
+    cerebras: usize,
 }
 
 fn re(s: &str) -> Regex {
@@ -173,7 +210,7 @@ impl Detector {
         let sk_rules = vec![
             ProviderRule {
                 kind: Kind::AnthropicApiKey,
-                re: re(r"\Ask-ant-api\d\d-[A-Za-z0-9_-]{32,}"),
+                re: re(r"\Ask-ant-(?:api|admin)\d\d-[A-Za-z0-9_-]{32,}"),
                 fixed: false,
             },
             ProviderRule {
@@ -202,110 +239,15 @@ impl Detector {
                 fixed: true,
             },
         ];
-        // (anchor, rule) for prefix-anchored formats; the regex starts at the anchor.
-        let prefix_defs: Vec<(&[&str], Kind, &str, bool)> = vec![
-            (
-                &["AIza"],
-                Kind::GoogleApiKey,
-                r"\AAIza[0-9A-Za-z_-]{35}",
-                true,
-            ),
-            (&["gsk_"], Kind::GroqKey, r"\Agsk_[A-Za-z0-9]{48,}", true),
-            (&["xai-"], Kind::XaiKey, r"\Axai-[A-Za-z0-9]{48,}", true),
-            (
-                &["hf_"],
-                Kind::HuggingFaceToken,
-                r"\Ahf_[A-Za-z0-9]{30,}",
-                true,
-            ),
-            (
-                // ghu_/ghr_ (user-to-server, refresh) are found in assignments only:
-                // fewer anchors keep the prefilter on its fastest path (<= 32).
-                &["ghp_", "gho_", "ghs_"],
-                Kind::GithubToken,
-                r"\Agh[pousr]_[A-Za-z0-9]{36,}",
-                true,
-            ),
-            (
-                &["github_pat_"],
-                Kind::GithubToken,
-                r"\Agithub_pat_[A-Za-z0-9_]{50,}",
-                true,
-            ),
-            (
-                &["xox"],
-                Kind::SlackToken,
-                r"\Axox[abeoprs]-(?:[0-9]+-)+[0-9A-Za-z]{16,}",
-                true,
-            ),
-            (
-                &["xapp-"],
-                Kind::SlackToken,
-                r"\Axapp-\d-[A-Z0-9]+-\d+-[a-z0-9]{32,}",
-                true,
-            ),
-            (
-                &["AKIA"],
-                Kind::AwsAccessKeyId,
-                r"\A(?:AKIA|ASIA)[A-Z2-7]{16}",
-                true,
-            ),
-            (
-                &["eyJ"],
-                Kind::Jwt,
-                r"\AeyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}",
-                true,
-            ),
-            (
-                &["1//0"],
-                Kind::GoogleRefreshToken,
-                r"\A1//0[A-Za-z0-9_-]{30,}",
-                true,
-            ),
-        ];
-
-        let mut pats: Vec<String> = Vec::new();
-        let mut anchors = Vec::new();
-        pats.push("sk-".into());
-        anchors.push(Anchor::Sk);
-        let mut prefix_rules = Vec::new();
-        for (i, (lits, kind, rx, fixed)) in prefix_defs.into_iter().enumerate() {
-            prefix_rules.push(ProviderRule {
-                kind,
-                re: re(rx),
-                fixed,
-            });
-            for l in lits {
-                pats.push((*l).into());
-                anchors.push(Anchor::Prefix(i));
-            }
-        }
-        pats.push(":AA".into());
-        anchors.push(Anchor::Telegram);
-        pats.push("://".into());
-        anchors.push(Anchor::Url);
-        // `earer` finds `Bearer` and `bearer` with one anchor (bearer_at checks the
-        // letter before), which leaves room for Discord's `Bot ` scheme.
-        pats.push("earer".into());
-        anchors.push(Anchor::Bearer);
-        pats.push("Bot ".into());
-        anchors.push(Anchor::Bot);
-        // Credential-named assignments. Names with `auth`, `access`, `refresh` or
-        // `credential` nearly always hold one of these words too (`access_token`,
-        // `AWS_ACCESS_KEY_ID`); OAuth stores' bare `access`/`refresh` fields are
-        // read structurally. Keeping the anchors at 32 or fewer keeps the
-        // prefilter on its fastest (slim Teddy) path.
-        for w in ["key", "token", "secret", "passw"] {
-            for v in case_variants(w) {
-                pats.push(v);
-                anchors.push(Anchor::Assign);
-            }
-        }
-        for v in ["pwd", "PWD"] {
-            pats.push(v.into());
-            anchors.push(Anchor::Assign);
-        }
-        debug_assert!(pats.len() <= 32, "{} anchors", pats.len());
+        let prefix_rules = PREFIX_FORMATS
+            .iter()
+            .map(|f| ProviderRule {
+                kind: f.kind,
+                re: re(f.re),
+                fixed: f.fixed,
+            })
+            .collect();
+        let (pats, anchors) = anchor_patterns();
         let ac = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostFirst)
             .build(&pats)
@@ -326,6 +268,10 @@ impl Detector {
                 (DISCORD_HOOKS, re(r"\A[0-9]{17,20}/[A-Za-z0-9_-]{60,70}")),
             ],
             exact: None,
+            cerebras: PREFIX_FORMATS
+                .iter()
+                .position(|f| f.kind == Kind::CerebrasKey)
+                .expect("Cerebras format"),
         };
         // A vault can hold a placeholder (`migrate` moves `"key": "YOUR_API_KEY"` like
         // any other value): matching it byte for byte would report every example
@@ -387,7 +333,9 @@ impl Detector {
                 continue;
             }
             let found = match self.anchors[m.pattern().as_usize()] {
-                Anchor::Sk => self.provider(hay, p, &self.sk_rules, packed),
+                Anchor::Sk => self
+                    .cerebras_at(hay, p, packed)
+                    .or_else(|| self.provider(hay, p, &self.sk_rules, packed)),
                 Anchor::Prefix(i) => {
                     self.provider(hay, p, std::slice::from_ref(&self.prefix_rules[i]), packed)
                 }
@@ -485,6 +433,15 @@ impl Detector {
             return Some(make_hit(hay, p, end, r.kind, None));
         }
         None
+    }
+
+    /// `csk-…` (Cerebras), found through its `sk-` anchor one byte later.
+    fn cerebras_at(&self, hay: &[u8], p: usize, packed: bool) -> Option<Hit> {
+        if p == 0 || hay[p - 1] != b'c' {
+            return None;
+        }
+        let rule = std::slice::from_ref(&self.prefix_rules[self.cerebras]);
+        self.provider(hay, p - 1, rule, packed)
     }
 
     fn telegram_at(&self, hay: &[u8], p: usize) -> Option<Hit> {
@@ -1065,6 +1022,49 @@ fn kind_from_name(name: &[u8]) -> Kind {
     }
 }
 
+/// The prefilter's literals and what each one anchors.
+fn anchor_patterns() -> (Vec<String>, Vec<Anchor>) {
+    let mut pats: Vec<String> = Vec::new();
+    let mut anchors = Vec::new();
+    pats.push("sk-".into());
+    anchors.push(Anchor::Sk);
+    for (i, f) in PREFIX_FORMATS.iter().enumerate() {
+        for l in f.anchors {
+            pats.push((*l).into());
+            anchors.push(Anchor::Prefix(i));
+        }
+    }
+    pats.push(":AA".into());
+    anchors.push(Anchor::Telegram);
+    pats.push("://".into());
+    anchors.push(Anchor::Url);
+    // `earer` finds `Bearer` and `bearer` with one anchor (bearer_at checks the
+    // letter before), which leaves room for Discord's `Bot ` scheme.
+    pats.push("earer".into());
+    anchors.push(Anchor::Bearer);
+    pats.push("Bot ".into());
+    anchors.push(Anchor::Bot);
+    // Credential-named assignments. Names with `auth`, `access`, `refresh` or
+    // `credential` nearly always hold one of these words too (`access_token`,
+    // `AWS_ACCESS_KEY_ID`); OAuth stores' bare `access`/`refresh` fields are
+    // read structurally.
+    for w in ["key", "token", "secret", "passw"] {
+        for v in case_variants(w) {
+            pats.push(v);
+            anchors.push(Anchor::Assign);
+        }
+    }
+    for v in ["pwd", "PWD"] {
+        pats.push(v.into());
+        anchors.push(Anchor::Assign);
+    }
+    // Up to 64 anchors the prefilter stays a packed (Teddy) searcher: slim up
+    // to 32, fat (AVX2) above; past 64 aho-corasick falls back to a DFA, several
+    // times slower. bench/doctor.sh measures the cost of each anchor added.
+    debug_assert!(pats.len() <= 64, "{} anchors", pats.len());
+    (pats, anchors)
+}
+
 /// The part after a known prefix, for the randomness test.
 fn body_of(v: &[u8]) -> &[u8] {
     match v.iter().rposition(|&b| b == b'-' || b == b'_') {
@@ -1408,6 +1408,109 @@ mod tests {
         let k = rand_alnum(40);
         assert!(random_enough(k.as_bytes()));
         assert!(!periodic(k.as_bytes()));
+    }
+
+    /// The prefilter reports non-overlapping anchors, leftmost first: an anchor
+    /// holding another one after its first byte hides it (a `csk-` anchor hid the
+    /// `sk-` of `…anthropicsk-ant-…`). Only a deliberate pair may do that.
+    #[test]
+    fn no_anchor_hides_another() {
+        let (pats, _) = anchor_patterns();
+        assert!(
+            pats.len() <= 64,
+            "{} anchors: past 64 the prefilter is no longer packed",
+            pats.len()
+        );
+        for a in &pats {
+            for b in &pats {
+                // `gsk_` (Groq) holds Stripe's/ElevenLabs' `sk_`: a `gsk_` token is Groq's.
+                if a == b || (a == "gsk_" && b == "sk_") {
+                    continue;
+                }
+                assert!(!a[1..].contains(b.as_str()), "anchor {a:?} hides {b:?}");
+            }
+        }
+    }
+
+    /// Every prefixed format in the table is found in free text (a log line, a
+    /// shell argument, a URL query) at its own span, and not when glued to a word.
+    #[test]
+    fn prefixed_formats_found_in_free_text() {
+        let hex = |n: usize| -> String {
+            (0..n)
+                .map(|_| b"0123456789abcdef"[rand::random::<usize>() % 16] as char)
+                .collect()
+        };
+        let cases = [
+            (format!("pplx-{}", rand_alnum(48)), Kind::PerplexityKey),
+            (format!("nvapi-{}", rand_alnum(64)), Kind::NvidiaKey),
+            (
+                format!("csk-{}", rand_alnum(48).to_ascii_lowercase()),
+                Kind::CerebrasKey,
+            ),
+            (format!("fw_{}", rand_alnum(24)), Kind::FireworksKey),
+            (format!("tgp_v1_{}", rand_alnum(43)), Kind::TogetherKey),
+            (format!("r8_{}", rand_alnum(37)), Kind::ReplicateToken),
+            (format!("tvly-dev-{}", rand_alnum(32)), Kind::TavilyKey),
+            (format!("tvly-{}", rand_alnum(32)), Kind::TavilyKey),
+            (format!("fc-{}", hex(32)), Kind::FirecrawlKey),
+            (
+                format!("sk_live_{}", rand_alnum(24)),
+                Kind::StripeOrElevenLabsKey,
+            ),
+            (format!("sk_{}", hex(48)), Kind::StripeOrElevenLabsKey),
+            (
+                format!("SG.{}.{}", rand_alnum(22), rand_alnum(43)),
+                Kind::SendgridKey,
+            ),
+            (
+                format!("syt_YWxpY2U_{}_{}", rand_alnum(20), rand_alnum(6)),
+                Kind::MatrixToken,
+            ),
+            (
+                format!("ya29.a0{}", rand_alnum(120)),
+                Kind::GoogleAccessToken,
+            ),
+            (format!("ntn_{}", rand_alnum(46)), Kind::NotionToken),
+            (format!("lin_api_{}", rand_alnum(40)), Kind::LinearKey),
+            (format!("glpat-{}", rand_alnum(20)), Kind::GitlabToken),
+            (format!("ghu_{}", rand_alnum(36)), Kind::GithubToken),
+            (format!("npm_{}", rand_alnum(36)), Kind::NpmToken),
+            (format!("ASIA{}", "QWERTYUIOPASDFGH"), Kind::AwsAccessKeyId),
+            (
+                format!("sk-ant-admin01-{}", rand_alnum(80)),
+                Kind::AnthropicApiKey,
+            ),
+        ];
+        for (k, kind) in &cases {
+            for line in [
+                format!("curl -s 'https://api.example.net/v1?key={k}&q=1'"),
+                format!("{{\"level\":\"info\",\"msg\":\"using {k} for search\"}}"),
+                format!("$ tool --flag {k}"),
+            ] {
+                let h = find(&line);
+                assert_eq!(h.len(), 1, "{kind:?} in {line}: {h:?}");
+                assert_eq!(h[0].kind, *kind, "{line}");
+                assert_eq!(&line.as_bytes()[h[0].start..h[0].end], k.as_bytes());
+            }
+            assert!(
+                find(&format!("word{k}")).is_empty(),
+                "{kind:?} glued to a word"
+            );
+        }
+        // Documentation forms are not keys.
+        for doc in [
+            "pplx-xxxxxxxxxxxx",
+            "nvapi-...",
+            "csk-...",
+            "tvly-YOUR_API_KEY",
+            "fc-YOUR-API-KEY",
+        ] {
+            assert!(
+                find(&format!("export KEY_FOR_DOCS {doc}")).is_empty(),
+                "{doc}"
+            );
+        }
     }
 
     #[test]

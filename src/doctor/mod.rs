@@ -15,6 +15,7 @@ pub mod checks;
 pub mod detect;
 pub mod device_tokens;
 pub mod fix;
+mod formats;
 pub mod reach;
 mod render;
 pub mod resolve_failures;

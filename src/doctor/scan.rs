@@ -520,7 +520,7 @@ mod tests {
     fn chunk_and_segment_boundaries_keep_hits_and_lines() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("big.log");
-        let key = format!("ghp_{}", "Zq8Lm3Pw9Rt2".repeat(3));
+        let key = "ghp_Zq8Lm3Pw9Rt2vK7nB4xJ1cYh6Qa5Ws0EuTiF".to_string();
         let mut positions = Vec::new();
         for k in 1..=3 {
             let c = k * CHUNK;

@@ -84,6 +84,10 @@ pub fn provider_of(kind: Kind) -> Option<&'static str> {
         Kind::GroqKey => "groq",
         Kind::XaiKey => "xai",
         Kind::HuggingFaceToken => "huggingface",
+        Kind::NvidiaKey => "nvidia",
+        Kind::CerebrasKey => "cerebras",
+        Kind::FireworksKey => "fireworks",
+        Kind::TogetherKey => "together",
         _ => return None,
     })
 }
@@ -101,6 +105,7 @@ pub fn rotate_entry(
         Kind::AnthropicOauthToken
             | Kind::AnthropicRefreshToken
             | Kind::GoogleRefreshToken
+            | Kind::GoogleAccessToken
             | Kind::OauthRefreshToken
     );
     let profile_id = provider.map(|p| {
