@@ -157,7 +157,7 @@ fn a_pasted_key_reaches_the_running_gateway_without_a_restart() {
         .process_group(0)
         .spawn()
         .unwrap();
-    let _gw = Gateway(child);
+    let gw = Gateway(child);
     let deadline = Instant::now() + Duration::from_secs(180);
     while !std::fs::read_to_string(&log)
         .unwrap_or_default()
@@ -199,5 +199,41 @@ fn a_pasted_key_reaches_the_running_gateway_without_a_restart() {
                 .contains(s.as_str()),
             "the gateway log shows a key"
         );
+    }
+
+    // After the gateway has run (its caches, locks, logs and sessions exist), one
+    // `clawvault migrate` takes the config's gateway token too, and the install
+    // audits clean: exit 0, no finding above info.
+    drop(gw);
+    let out = oc.clawvault_migrate(&h, &pw);
+    assert!(
+        out.status.success(),
+        "migrate failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = h
+        .cmd()
+        .env("OPENCLAW_CONFIG_PATH", &cfg)
+        .arg("--passphrase-file")
+        .arg(&pw)
+        .args(["doctor", "--json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("doctor --json: {e}: {}", String::from_utf8_lossy(&out.stderr))
+    });
+    let loud: Vec<&serde_json::Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] != "info")
+        .collect();
+    assert!(
+        out.status.success() && loud.is_empty(),
+        "a real install after its gateway ran does not audit clean (exit {:?}): {loud:#?}",
+        out.status.code()
+    );
+    for s in [&first, &second, &third] {
+        assert!(!String::from_utf8_lossy(&out.stdout).contains(s.as_str()));
     }
 }
