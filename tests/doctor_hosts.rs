@@ -564,3 +564,66 @@ fn random_keys_containing_placeholder_letters_are_still_found() {
         rep.findings
     );
 }
+
+/// A gateway token (48 hex digits) and a channel password have no format a pattern
+/// can find in free text; their copies in a JSON log line, a transcript's tool result
+/// and a shell argument are found because the values sit on OpenClaw's credential
+/// surface in openclaw.json. The same shape that is no one's credential is not flagged.
+#[test]
+fn copies_of_config_credentials_are_found_in_free_text_and_lookalikes_are_not() {
+    let h = host();
+    let gateway = r(HEX, 48);
+    let password = r(ALNUM, 28);
+    let stranger = r(HEX, 48);
+    write(
+        &h.state.join("openclaw.json"),
+        &[serde_json::json!({
+            "gateway": {"auth": {"mode": "token", "token": gateway}},
+            "channels": {"irc": {"password": password}},
+        })
+        .to_string()],
+    );
+    let log = h.state.join("logs/gateway.jsonl");
+    write(
+        &log,
+        &[
+            r#"{"level":"info","msg":"gateway ready"}"#.to_string(),
+            format!(r#"{{"level":"debug","msg":"ws client hello","connect":"{gateway}"}}"#),
+            format!(r#"{{"level":"debug","msg":"request id {stranger}"}}"#),
+        ],
+    );
+    let transcript = h.state.join("agents/main/sessions/s1.jsonl");
+    write(
+        &transcript,
+        &[
+            r#"{"type":"message","role":"user","content":"join the channel"}"#.to_string(),
+            format!(
+                r#"{{"type":"toolResult","content":[{{"type":"text","text":"irc: joined #ops as bot with {password}\n"}}]}}"#
+            ),
+        ],
+    );
+    let hist = h.home.join(".bash_history");
+    write(
+        &hist,
+        &[
+            "ls".to_string(),
+            format!("openclaw gateway call health --url ws://127.0.0.1:18789 {gateway}"),
+        ],
+    );
+    let mut a = args(&h);
+    a.no_history = false;
+    let report = audit(&h, &a);
+    assert_eq!(
+        lines_with_findings(&report, &log),
+        [2],
+        "{:#?}",
+        report.findings
+    );
+    assert_eq!(lines_with_findings(&report, &transcript), [2]);
+    assert_eq!(lines_with_findings(&report, &hist), [2]);
+    let text = format!("{:?}", report.findings);
+    assert!(text.contains("openclaw.json gateway.auth.token"), "{text}");
+    for s in [&gateway, &password, &stranger] {
+        assert!(!text.contains(s.as_str()), "a finding shows a secret");
+    }
+}

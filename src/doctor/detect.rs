@@ -125,6 +125,9 @@ pub struct Hit {
     /// The credential-looking name it was assigned to, when there was one (names
     /// are not secret: `OPENAI_API_KEY`, `botToken`).
     pub name: Option<String>,
+    /// For a byte-exact copy of a credential read from OpenClaw's own files: where
+    /// the original is (`openclaw.json gateway.auth.token`).
+    pub copy_of: Option<String>,
     pub hash: [u8; 32],
     pub redacted: String,
 }
@@ -189,6 +192,9 @@ pub struct Detector {
     /// Incoming-webhook paths, anchored right after `://`: (host/path prefixes, secret).
     webhooks: Vec<(&'static [&'static [u8]], Regex)>,
     exact: Option<AhoCorasick>,
+    /// Per exact pattern: `None` for a vault secret, else the kind and origin of a
+    /// credential read from OpenClaw's own files ([`super::harvest`]).
+    exact_known: Vec<Option<(Kind, String)>>,
     /// Index of the Cerebras format in `prefix_rules` (see `cerebras_at`).
     cerebras: usize,
 }
@@ -207,6 +213,13 @@ impl Detector {
     /// `vault_secrets`: exact byte strings to find anywhere (copies of the vault's
     /// own secrets); shorter than 8 bytes are ignored.
     pub fn new(vault_secrets: &[SecretBytes]) -> Detector {
+        Detector::with_known(vault_secrets, &[])
+    }
+
+    /// [`Detector::new`], and also every copy of a credential OpenClaw holds in
+    /// plaintext (`known`, from [`super::harvest`]), wherever it appears and whatever
+    /// its shape, where no pattern found it already.
+    pub fn with_known(vault_secrets: &[SecretBytes], known: &[super::harvest::Known]) -> Detector {
         let sk_rules = vec![
             ProviderRule {
                 kind: Kind::AnthropicApiKey,
@@ -268,6 +281,7 @@ impl Detector {
                 (DISCORD_HOOKS, re(r"\A[0-9]{17,20}/[A-Za-z0-9_-]{60,70}")),
             ],
             exact: None,
+            exact_known: Vec::new(),
             cerebras: PREFIX_FORMATS
                 .iter()
                 .position(|f| f.kind == Kind::CerebrasKey)
@@ -277,11 +291,17 @@ impl Detector {
         // any other value): matching it byte for byte would report every example
         // line as a vault copy, so exact matching uses what the patterns would take
         // for a real secret.
-        let exact_pats: Vec<&[u8]> = vault_secrets
+        let mut exact_pats: Vec<&[u8]> = Vec::new();
+        let vault = vault_secrets.iter().map(|s| (s.expose_secret(), None));
+        let host = known
             .iter()
-            .map(|s| s.expose_secret())
-            .filter(|s| s.len() >= 8 && det.exact_worthy(s))
-            .collect();
+            .map(|k| (k.value.expose_secret(), Some((k.kind, k.origin.clone()))));
+        for (v, origin) in vault.chain(host) {
+            if v.len() >= 8 && det.exact_worthy(v) && !exact_pats.contains(&v) {
+                exact_pats.push(v);
+                det.exact_known.push(origin);
+            }
+        }
         if !exact_pats.is_empty() {
             det.exact = Some(
                 AhoCorasickBuilder::new()
@@ -365,6 +385,25 @@ impl Detector {
             for m in exact.find_iter(input) {
                 if m.start() >= to {
                     break;
+                }
+                if let Some((kind, origin)) = &self.exact_known[m.pattern().as_usize()] {
+                    // A copy of a credential from OpenClaw's files: only where no
+                    // pattern found something already (that finding says more).
+                    if out[first..]
+                        .iter()
+                        .any(|o| o.start < m.end() && o.end > m.start())
+                    {
+                        continue;
+                    }
+                    let mut h = make_hit(hay, m.start(), m.end(), *kind, None);
+                    h.copy_of = Some(origin.clone());
+                    let pos = out[first..]
+                        .iter()
+                        .position(|o| o.start > h.start)
+                        .map(|i| i + first)
+                        .unwrap_or(out.len());
+                    out.insert(pos, h);
+                    continue;
                 }
                 let mut h = make_hit(hay, m.start(), m.end(), Kind::VaultSecret, None);
                 // Name the provider format too when it has one.
@@ -684,6 +723,7 @@ fn make_hit(hay: &[u8], s: usize, e: usize, kind: Kind, name: Option<String>) ->
         end: e,
         kind,
         name,
+        copy_of: None,
         hash: Sha256::digest(v).into(),
         redacted: redact(v),
     }
@@ -1003,7 +1043,7 @@ fn digest_name(name: &[u8]) -> bool {
     .any(|w| l.windows(w.len()).any(|x| x == *w))
 }
 
-fn kind_from_name(name: &[u8]) -> Kind {
+pub(crate) fn kind_from_name(name: &[u8]) -> Kind {
     let l = String::from_utf8_lossy(name).to_ascii_lowercase();
     if l.contains("pass") || l.contains("pwd") {
         Kind::Password

@@ -16,6 +16,7 @@ pub mod detect;
 pub mod device_tokens;
 pub mod fix;
 mod formats;
+mod harvest;
 pub mod reach;
 mod render;
 pub mod resolve_failures;
@@ -341,7 +342,10 @@ pub fn audit(input: &AuditInput<'_>, progress: &Progress) -> Result<Report, Doct
     let started = Instant::now();
     let args = input.args;
     let home = home_dir(args);
-    let det = Detector::new(input.vault_secrets);
+    let det = Detector::with_known(
+        input.vault_secrets,
+        &harvest::known_credentials(input.state_dir),
+    );
     let mut findings: Vec<Finding> = Vec::new();
     let mut problems: Vec<WalkProblem> = Vec::new();
     let mut targets: Vec<Target> = Vec::new();
@@ -916,8 +920,9 @@ fn file_findings(
             continue;
         }
         let kind = h.hit.kind;
-        let what = match &h.hit.name {
-            Some(n) if kind != Kind::VaultSecret => format!(" assigned to {n}"),
+        let what = match (&h.hit.copy_of, &h.hit.name) {
+            (Some(o), _) => format!(" (the value of {o})"),
+            (None, Some(n)) if kind != Kind::VaultSecret => format!(" assigned to {n}"),
             _ => String::new(),
         };
         let env_fix = env.as_ref().map(|e| env_fix(e, h.hit.start, &t.path));

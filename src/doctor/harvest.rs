@@ -1,0 +1,72 @@
+//! Credentials OpenClaw itself holds in plaintext, read from its own files before the
+//! host scan, so that a copy of one is found anywhere else byte for byte.
+//!
+//! A gateway token is 48 hex digits and a channel token can be any random string:
+//! neither has a format a pattern can find in free text (a JSON log line, a
+//! transcript, a shell argument). But the value sits on OpenClaw's credential surface
+//! in `openclaw.json`, or under a credential name in the state directory's `.env`,
+//! and whatever bytes are there are a credential wherever else they appear. Values
+//! stay in memory (zeroized), are never written, hashed to disk or printed.
+
+use std::path::Path;
+
+use super::detect::{credential_name, kind_from_name, Kind};
+use crate::envfile::EnvFile;
+use crate::openclaw::config_secrets;
+use crate::secret::{secret_bytes, SecretBytes};
+
+/// A credential found in one of OpenClaw's files, to match byte for byte.
+pub struct Known {
+    pub value: SecretBytes,
+    pub kind: Kind,
+    /// Where it came from, for the finding: `openclaw.json gateway.auth.token`.
+    pub origin: String,
+}
+
+/// Largest file read for harvesting (OpenClaw's config and `.env` are small).
+const CAP: u64 = 4 << 20;
+
+/// Plaintext credentials on OpenClaw's SecretRef surface in its config
+/// (`$OPENCLAW_CONFIG_PATH`, else `<state>/openclaw.json`) and under credential names
+/// in `<state>/.env`. Unreadable or malformed files give nothing (the scan itself
+/// reports them).
+pub fn known_credentials(state_dir: &Path) -> Vec<Known> {
+    let mut out = Vec::new();
+    let config = std::env::var_os("OPENCLAW_CONFIG_PATH")
+        .filter(|p| !p.is_empty())
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| state_dir.join("openclaw.json"));
+    let config = config.as_path();
+    if let Ok(Some(bytes)) = crate::fsutil::read_capped(config, CAP) {
+        if let Ok(v) = config_secrets::parse_config(&bytes) {
+            let (found, _) = config_secrets::find(&v);
+            let file = config
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            for s in found {
+                let path = s.path();
+                out.push(Known {
+                    value: secret_bytes(s.secret.as_bytes().to_vec()),
+                    kind: kind_from_name(path.as_bytes()),
+                    origin: format!("{file} {path}"),
+                });
+            }
+        }
+    }
+    let env = state_dir.join(".env");
+    if let Ok(Some(bytes)) = crate::fsutil::read_capped(&env, CAP) {
+        if let Ok(f) = EnvFile::parse(&env, bytes) {
+            for e in &f.entries {
+                if credential_name(e.name.as_bytes()) {
+                    out.push(Known {
+                        value: secret_bytes(e.value.as_bytes().to_vec()),
+                        kind: kind_from_name(e.name.as_bytes()),
+                        origin: format!(".env {}", e.name),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
