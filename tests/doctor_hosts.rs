@@ -627,3 +627,44 @@ fn copies_of_config_credentials_are_found_in_free_text_and_lookalikes_are_not() 
         assert!(!text.contains(s.as_str()), "a finding shows a secret");
     }
 }
+
+/// An OAuth refresh token stays in OpenClaw's auth store by its policy, but a copy of
+/// it inside a transcript's tool result is a leak, found at its line whatever its shape.
+#[test]
+fn a_copy_of_an_oauth_refresh_token_in_a_tool_result_is_found() {
+    let h = host();
+    let refresh = r(URLSAFE, 44);
+    let access = r(URLSAFE, 40);
+    write(
+        &h.state.join("agents/main/agent/auth-profiles.json"),
+        &[
+            serde_json::json!({"version": 1, "profiles": {"openai-codex:default": {
+            "type": "oauth", "provider": "openai-codex", "access": access, "refresh": refresh,
+            "expires": 1_900_000_000_000u64}}})
+            .to_string(),
+        ],
+    );
+    let transcript = h.state.join("agents/main/sessions/s2.jsonl");
+    write(
+        &transcript,
+        &[
+            r#"{"type":"message","role":"user","content":"what is in the auth file?"}"#.to_string(),
+            format!(
+                r#"{{"type":"toolResult","toolName":"read","content":[{{"type":"text","text":"{{\"refresh\": \"{refresh}\"}}"}}]}}"#
+            ),
+            format!(
+                r#"{{"type":"message","role":"assistant","content":"It holds {access} among others."}}"#
+            ),
+        ],
+    );
+    let report = audit(&h, &args(&h));
+    assert_eq!(
+        lines_with_findings(&report, &transcript),
+        [2, 3],
+        "{:#?}",
+        report.findings
+    );
+    let text = format!("{:?}", report.findings);
+    assert!(text.contains("openai-codex:default `refresh`"), "{text}");
+    assert!(!text.contains(refresh.as_str()) && !text.contains(access.as_str()));
+}

@@ -292,16 +292,22 @@ impl Detector {
         // line as a vault copy, so exact matching uses what the patterns would take
         // for a real secret.
         let mut exact_pats: Vec<&[u8]> = Vec::new();
+        let mut exact_known = Vec::new();
         let vault = vault_secrets.iter().map(|s| (s.expose_secret(), None));
-        let host = known
-            .iter()
-            .map(|k| (k.value.expose_secret(), Some((k.kind, k.origin.clone()))));
+        let host = known.iter().map(|k| {
+            let v = k.value.expose_secret();
+            (
+                v,
+                Some((det.classify(v).unwrap_or(k.kind), k.origin.clone())),
+            )
+        });
         for (v, origin) in vault.chain(host) {
             if v.len() >= 8 && det.exact_worthy(v) && !exact_pats.contains(&v) {
                 exact_pats.push(v);
-                det.exact_known.push(origin);
+                exact_known.push(origin);
             }
         }
+        det.exact_known = exact_known;
         if !exact_pats.is_empty() {
             det.exact = Some(
                 AhoCorasickBuilder::new()

@@ -10,6 +10,8 @@
 
 use std::path::Path;
 
+use serde_json::{Map, Value};
+
 use super::detect::{credential_name, kind_from_name, Kind};
 use crate::envfile::EnvFile;
 use crate::openclaw::config_secrets;
@@ -54,6 +56,40 @@ pub fn known_credentials(state_dir: &Path) -> Vec<Known> {
             }
         }
     }
+    // Auth stores: JSON era (one document per agent, the legacy single agent, the
+    // old OAuth file) and SQLite era (the shared and per-agent databases).
+    let state = crate::paths::StateDir {
+        path: state_dir.to_path_buf(),
+        source: crate::paths::StateDirSource::Flag,
+    };
+    let mut json_docs = vec![
+        state_dir.join("agent/auth-profiles.json"),
+        state_dir.join("credentials/oauth.json"),
+    ];
+    json_docs.extend(
+        state
+            .agent_ids()
+            .iter()
+            .map(|a| state.agent_dir(a).join("auth-profiles.json")),
+    );
+    for p in json_docs {
+        let Ok(Some(bytes)) = crate::fsutil::read_capped(&p, CAP) else {
+            continue;
+        };
+        if let Ok(Value::Object(root)) = serde_json::from_slice::<Value>(&bytes) {
+            let file = p
+                .strip_prefix(state_dir)
+                .unwrap_or(&p)
+                .display()
+                .to_string();
+            from_profiles(&root, &file, &mut out);
+        }
+    }
+    if let Ok(stores) = crate::openclaw::sqlite::read_all(&state, None) {
+        for st in stores {
+            from_profiles(st.doc.root(), &st.kind.describe(), &mut out);
+        }
+    }
     let env = state_dir.join(".env");
     if let Ok(Some(bytes)) = crate::fsutil::read_capped(&env, CAP) {
         if let Ok(f) = EnvFile::parse(&env, bytes) {
@@ -69,4 +105,40 @@ pub fn known_credentials(state_dir: &Path) -> Vec<Known> {
         }
     }
     out
+}
+
+/// Token values of an auth-profile document (`{profiles: {id: {...}}}`, or the old
+/// OAuth file's `{provider: {...}}`): API keys, tokens, OAuth access and refresh
+/// tokens. OAuth stays in OpenClaw's store by its policy, but a copy of it in a
+/// transcript or log is a leak like any other.
+fn from_profiles(root: &Map<String, Value>, origin: &str, out: &mut Vec<Known>) {
+    let profiles = match root.get("profiles").and_then(Value::as_object) {
+        Some(p) => p,
+        None => root,
+    };
+    for (id, p) in profiles {
+        let Some(o) = p.as_object() else { continue };
+        for (k, v) in o {
+            let Some(s) = v.as_str() else { continue };
+            let token_field = matches!(
+                k.as_str(),
+                "access" | "refresh" | "idToken" | "id_token" | "key" | "apiKey" | "token"
+            );
+            if !token_field && !credential_name(k.as_bytes()) {
+                continue;
+            }
+            let kind = if k.contains("refresh") {
+                Kind::OauthRefreshToken
+            } else if k == "access" {
+                Kind::BearerToken
+            } else {
+                kind_from_name(k.as_bytes())
+            };
+            out.push(Known {
+                value: secret_bytes(s.as_bytes().to_vec()),
+                kind,
+                origin: format!("{origin} profile {id} `{k}`"),
+            });
+        }
+    }
 }
