@@ -668,3 +668,51 @@ fn a_copy_of_an_oauth_refresh_token_in_a_tool_result_is_found() {
     assert!(text.contains("openai-codex:default `refresh`"), "{text}");
     assert!(!text.contains(refresh.as_str()) && !text.contains(access.as_str()));
 }
+
+/// The gateway token set in the environment of the user's OpenClaw service (a
+/// drop-in of its systemd unit) is a credential OpenClaw reads: its copy in a log
+/// line is found; the same variable in another program's unit teaches nothing.
+#[test]
+fn copies_of_a_gateway_token_from_the_openclaw_unit_environment_are_found() {
+    let h = host();
+    let token = r(HEX, 48);
+    let other = r(HEX, 48);
+    let user = h.home.join(".config/systemd/user");
+    write(
+        &user.join("openclaw-gateway.service"),
+        &[
+            "[Service]".to_string(),
+            "ExecStart=/usr/bin/openclaw gateway run".to_string(),
+        ],
+    );
+    write(
+        &user.join("openclaw-gateway.service.d/override.conf"),
+        &[
+            "[Service]".to_string(),
+            format!("Environment=\"OPENCLAW_GATEWAY_TOKEN={token}\""),
+        ],
+    );
+    write(
+        &user.join("backup.service"),
+        &[
+            "[Service]".to_string(),
+            "ExecStart=/usr/bin/restic backup".to_string(),
+            format!("Environment=RESTIC_TOKEN_HINT={other}"),
+        ],
+    );
+    let log = h.state.join("logs/cli.log");
+    write(
+        &log,
+        &[
+            format!("2026-12-04T03:00:00Z connect ws://127.0.0.1:18789 auth {token}"),
+            format!("2026-12-04T03:00:01Z restic snapshot {other}"),
+        ],
+    );
+    let report = audit(&h, &args(&h));
+    assert_eq!(
+        lines_with_findings(&report, &log),
+        [1],
+        "{:#?}",
+        report.findings
+    );
+}

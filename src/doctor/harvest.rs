@@ -29,10 +29,11 @@ pub struct Known {
 const CAP: u64 = 4 << 20;
 
 /// Plaintext credentials on OpenClaw's SecretRef surface in its config
-/// (`$OPENCLAW_CONFIG_PATH`, else `<state>/openclaw.json`) and under credential names
-/// in `<state>/.env`. Unreadable or malformed files give nothing (the scan itself
+/// (`$OPENCLAW_CONFIG_PATH`, else `<state>/openclaw.json`), in its auth stores, and
+/// under credential names in `<state>/.env` and the environment of the user's
+/// systemd units and launchd agents that start OpenClaw. Unreadable or malformed files give nothing (the scan itself
 /// reports them).
-pub fn known_credentials(state_dir: &Path) -> Vec<Known> {
+pub fn known_credentials(state_dir: &Path, home: Option<&Path>) -> Vec<Known> {
     let mut out = Vec::new();
     let config = std::env::var_os("OPENCLAW_CONFIG_PATH")
         .filter(|p| !p.is_empty())
@@ -90,6 +91,9 @@ pub fn known_credentials(state_dir: &Path) -> Vec<Known> {
             from_profiles(st.doc.root(), &st.kind.describe(), &mut out);
         }
     }
+    if let Some(home) = home {
+        from_units(home, &mut out);
+    }
     let env = state_dir.join(".env");
     if let Ok(Some(bytes)) = crate::fsutil::read_capped(&env, CAP) {
         if let Ok(f) = EnvFile::parse(&env, bytes) {
@@ -141,4 +145,92 @@ fn from_profiles(root: &Map<String, Value>, origin: &str, out: &mut Vec<Known>) 
             });
         }
     }
+}
+
+/// `Environment=` assignments (systemd user units and drop-ins) and
+/// `EnvironmentVariables` pairs (launchd agents) under credential names, in the
+/// service definitions that start OpenClaw (whose environment it reads).
+fn from_units(home: &Path, out: &mut Vec<Known>) {
+    use super::fix::units::{launchd, systemd};
+    let user = home.join(".config/systemd/user");
+    let mut files: Vec<std::path::PathBuf> = Vec::new();
+    for e in std::fs::read_dir(&user).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            files.extend(
+                std::fs::read_dir(&p)
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .map(|e| e.path()),
+            );
+        } else {
+            files.push(p);
+        }
+    }
+    let agents = home.join("Library/LaunchAgents");
+    files.extend(
+        std::fs::read_dir(&agents)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path()),
+    );
+    for p in files {
+        if !super::fix::units::is_unit_path(&p) {
+            continue;
+        }
+        let Ok(Some(bytes)) = crate::fsutil::read_capped(&p, CAP) else {
+            continue;
+        };
+        let Ok(text) = String::from_utf8(bytes) else {
+            continue;
+        };
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut push = |var: &str, value: &[u8]| {
+            if credential_name(var.as_bytes()) {
+                out.push(Known {
+                    value: secret_bytes(value.to_vec()),
+                    kind: kind_from_name(var.as_bytes()),
+                    origin: format!("{name} {var}"),
+                });
+            }
+        };
+        if p.extension().is_some_and(|e| e == "plist") {
+            if launchd::runs_openclaw(&text) {
+                for pair in launchd::environment_pairs(&text) {
+                    push(&pair.name, &pair.value);
+                }
+            }
+        } else if systemd::runs_openclaw(&text) || drop_in_of_openclaw(&p) {
+            for line in text.lines() {
+                for a in systemd::environment_words(line).unwrap_or_default() {
+                    push(&a.name, &a.value);
+                }
+            }
+        }
+    }
+}
+
+/// A drop-in (`<unit>.d/*.conf`) whose unit starts OpenClaw.
+fn drop_in_of_openclaw(p: &Path) -> bool {
+    let Some(dir) = p.parent() else { return false };
+    let Some(unit) = dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_suffix(".d"))
+    else {
+        return false;
+    };
+    let Some(base) = dir.parent() else {
+        return false;
+    };
+    crate::fsutil::read_capped(&base.join(unit), CAP)
+        .ok()
+        .flatten()
+        .and_then(|b| String::from_utf8(b).ok())
+        .is_some_and(|t| super::fix::units::systemd::runs_openclaw(&t))
 }

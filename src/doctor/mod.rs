@@ -344,7 +344,7 @@ pub fn audit(input: &AuditInput<'_>, progress: &Progress) -> Result<Report, Doct
     let home = home_dir(args);
     let det = Detector::with_known(
         input.vault_secrets,
-        &harvest::known_credentials(input.state_dir),
+        &harvest::known_credentials(input.state_dir, home.as_deref()),
     );
     let mut findings: Vec<Finding> = Vec::new();
     let mut problems: Vec<WalkProblem> = Vec::new();
