@@ -220,7 +220,10 @@ fn a_pasted_key_reaches_the_running_gateway_without_a_restart() {
         .output()
         .unwrap();
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("doctor --json: {e}: {}", String::from_utf8_lossy(&out.stderr))
+        panic!(
+            "doctor --json: {e}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
     });
     let loud: Vec<&serde_json::Value> = report["findings"]
         .as_array()
