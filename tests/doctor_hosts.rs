@@ -716,3 +716,60 @@ fn copies_of_a_gateway_token_from_the_openclaw_unit_environment_are_found() {
         report.findings
     );
 }
+
+/// A SQLite-era auth store (WAL mode, as OpenClaw keeps it) is read for its values
+/// without changing the state: no -shm/-wal appears next to the database, and a copy
+/// of its token elsewhere is found.
+#[test]
+fn sqlite_auth_store_values_are_harvested_without_touching_the_database() {
+    let h = host();
+    let token = r(URLSAFE, 40);
+    let db = h.state.join("state/openclaw.sqlite");
+    fs::create_dir_all(db.parent().unwrap()).unwrap();
+    {
+        let c = rusqlite::Connection::open(&db).unwrap();
+        c.execute_batch(
+            "PRAGMA journal_mode=WAL;
+             CREATE TABLE config_machine_state (state_key TEXT PRIMARY KEY, value_json TEXT NOT NULL, updated_at_ms INTEGER NOT NULL);",
+        )
+        .unwrap();
+        let doc = serde_json::json!({"version": 1, "profiles": {"custom:default":
+            {"type": "token", "provider": "custom", "token": token}}});
+        c.execute(
+            "INSERT INTO config_machine_state VALUES ('authProfiles.store', ?1, 1)",
+            [doc.to_string()],
+        )
+        .unwrap();
+        c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").unwrap();
+    }
+    for suf in ["-wal", "-shm"] {
+        let _ = fs::remove_file(format!("{}{suf}", db.display()));
+    }
+    fs::set_permissions(&db, fs::Permissions::from_mode(0o600)).unwrap();
+    let before: Vec<_> = fs::read_dir(db.parent().unwrap())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    let log = h.state.join("logs/agent.log");
+    write(
+        &log,
+        &[
+            "start".to_string(),
+            format!("calling custom provider with {token}"),
+        ],
+    );
+    let report = audit(&h, &args(&h));
+    assert_eq!(
+        lines_with_findings(&report, &log),
+        [2],
+        "{:#?}",
+        report.findings
+    );
+    let after: Vec<_> = fs::read_dir(db.parent().unwrap())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(before, after, "the audit changed the state directory");
+}

@@ -7,7 +7,6 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, OpenFlags};
 use sha2::{Digest, Sha256};
 
 /// SHA-256 of every `device_auth_tokens.token` in the database `path` belongs
@@ -16,24 +15,9 @@ use sha2::{Digest, Sha256};
 pub fn device_token_hashes(path: &Path) -> HashSet<[u8; 32]> {
     let mut out = HashSet::new();
     let db = main_db(path);
-    // `immutable=1`: read the file as it is, creating no -shm/-wal next to it
-    // (doctor must not change the state it audits). Tokens still only in the
-    // -wal are not seen until OpenClaw checkpoints.
-    let mut uri = String::from("file:");
-    for b in db.to_string_lossy().bytes() {
-        if b.is_ascii_alphanumeric() || b"/-_.~".contains(&b) {
-            uri.push(b as char);
-        } else {
-            uri.push_str(&format!("%{b:02X}"));
-        }
-    }
-    uri.push_str("?immutable=1");
-    let Ok(c) = Connection::open_with_flags(
-        &uri,
-        OpenFlags::SQLITE_OPEN_READ_ONLY
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX
-            | OpenFlags::SQLITE_OPEN_URI,
-    ) else {
+    // Read the file as it is, creating no -shm/-wal next to it (doctor must not
+    // change the state it audits).
+    let Ok(c) = crate::openclaw::sqlite::open_immutable(&db) else {
         return out;
     };
     let Ok(mut st) = c.prepare("SELECT token FROM device_auth_tokens") else {

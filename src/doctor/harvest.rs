@@ -86,9 +86,19 @@ pub fn known_credentials(state_dir: &Path, home: Option<&Path>) -> Vec<Known> {
             from_profiles(&root, &file, &mut out);
         }
     }
-    if let Ok(stores) = crate::openclaw::sqlite::read_all(&state, None) {
-        for st in stores {
-            from_profiles(st.doc.root(), &st.kind.describe(), &mut out);
+    use crate::openclaw::sqlite;
+    for (kind, db) in sqlite::store_locations(&state, None) {
+        if !matches!(crate::fsutil::refuse_symlink(&db), Ok(true)) || !db.is_file() {
+            continue;
+        }
+        let Ok(c) = sqlite::open_immutable(&db) else {
+            continue;
+        };
+        if let Ok(Some(cell)) = sqlite::read_cell(&c, &kind) {
+            let cell = zeroize::Zeroizing::new(cell);
+            if let Ok(Value::Object(root)) = serde_json::from_str::<Value>(&cell) {
+                from_profiles(&root, &kind.describe(), &mut out);
+            }
         }
     }
     if let Some(home) = home {

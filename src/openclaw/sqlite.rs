@@ -131,6 +131,27 @@ pub(crate) fn open_read_only(path: &Path) -> Result<Connection> {
     Ok(c)
 }
 
+/// Open `path` read-only as it is on disk (`immutable=1`): no `-shm`/`-wal` is created
+/// next to it and no lock is taken, so an audit leaves the state it reads unchanged.
+/// Rows still only in a `-wal` are not seen until OpenClaw checkpoints.
+pub(crate) fn open_immutable(path: &Path) -> rusqlite::Result<Connection> {
+    let mut uri = String::from("file:");
+    for b in path.to_string_lossy().bytes() {
+        if b.is_ascii_alphanumeric() || b"/-_.~".contains(&b) {
+            uri.push(b as char);
+        } else {
+            uri.push_str(&format!("%{b:02X}"));
+        }
+    }
+    uri.push_str("?immutable=1");
+    Connection::open_with_flags(
+        &uri,
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI,
+    )
+}
+
 pub(crate) fn has_table(c: &Connection, table: &str) -> rusqlite::Result<bool> {
     c.query_row(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
