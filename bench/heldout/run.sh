@@ -39,4 +39,12 @@ start=$(date +%s.%N)
 }
 end=$(date +%s.%N)
 printf 'doctor: %.2f s on %s MB\n' "$(echo "$end - $start" | bc)" "$(($(du -sb "$H" | cut -f1) / 1000000))"
-python3 "$HERE/score.py" "$W" "$W/doctor.json"
+# Which files doctor opens at all (a second, untimed run under strace), so misses split into
+# "read, not recognised" and "never read".
+OPENED=()
+if command -v strace >/dev/null; then
+  strace -f -qq -e trace=open,openat -o "$W/doctor.openat" \
+    "$BIN" "$H/.openclaw" --home "$H" --cwd "$H" --json --no-progress --fail-on never >/dev/null 2>&1 || true
+  OPENED=(--opened "$W/doctor.openat")
+fi
+python3 "$HERE/score.py" "$W" "$W/doctor.json" "${OPENED[@]}"

@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """Score one `doctor --json` report against a held-out host from gen.py.
 
-    score.py WORK_DIR [REPORT] [--max-other N]     (REPORT defaults to WORK_DIR/doctor.json)
+    score.py WORK_DIR [REPORT] [--opened TRACE] [--max-other N]   (REPORT: WORK_DIR/doctor.json)
 
 A finding counts as bench/score.py counts it for clawvault: checkId prefix `plaintext`,
 `vault` or `oauth`, with a line. A planted credential is found when a counted finding sits
 in its file at its line; a decoy is flagged when one does; any other counted finding is
 "other". Prints recall overall, per kind, per context and per shape, then every miss,
 every flagged decoy and every other finding as `path:line kind context ...` with a
-redacted sketch of the line. No secret value is printed: planted values show at most
+redacted sketch of the line. With --opened (an `strace -f -e trace=openat` log of the same
+run, as run.sh writes it) each miss says whether doctor opened its file at all, so misses
+split into "file read, value not recognised" and "file never read" (scope). No secret value is printed: planted values show at most
 their first 4 characters, and every other long token on a printed line is cut to 4.
 """
 import argparse
@@ -50,11 +52,39 @@ def sketch(line, col=None, length=None, label=None, before=90, after=50):
     return pre_m + label + post_m
 
 
+def read_trace(path, rel):
+    """Files (not directories) a traced run opened successfully, relative to the work dir."""
+    out = set()
+    pending = {}
+    call = re.compile(r'^(\d+)\s+open(?:at)?\((?:AT_FDCWD|\d+), "([^"]+)", ([A-Z_|]+)[^)]*\)?(.*)$')
+    resumed = re.compile(r'^(\d+)\s+<\.\.\. open(?:at)? resumed>.*= (-?\d+)')
+    for line in open(path, errors="replace"):
+        m = call.match(line)
+        if m:
+            pid, p, flags, rest = m.groups()
+            if "O_DIRECTORY" in flags:
+                continue
+            if "<unfinished" in line:
+                pending[pid] = p
+                continue
+            r = re.search(r"= (-?\d+)", rest)
+            if r and int(r.group(1)) >= 0:
+                out.add(rel(p))
+            continue
+        m = resumed.match(line)
+        if m and m.group(1) in pending:
+            p = pending.pop(m.group(1))
+            if int(m.group(2)) >= 0:
+                out.add(rel(p))
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("work")
     ap.add_argument("report", nargs="?")
     ap.add_argument("--max-other", type=int, default=400)
+    ap.add_argument("--opened", help="strace -f -e trace=openat log of a doctor run on this host")
     a = ap.parse_args()
     work = a.work
     report = a.report or os.path.join(work, "doctor.json")
@@ -91,6 +121,7 @@ def main():
     def fdesc(fs):
         return "; ".join("%s: %s" % (f.get("checkId"), mask_tokens(str(f.get("message", "")))[:140]) for f in fs)
 
+    opened = read_trace(a.opened, rel) if a.opened else None
     want = {(p["path"], p["line"]) for p in planted}
     dset = {(d["path"], d["line"]) for d in decoys}
     found = [p for p in planted if (p["path"], p["line"]) in got]
@@ -100,6 +131,12 @@ def main():
 
     print("== held-out host: %s" % os.path.abspath(work))
     print("recall:         %d/%d (%.1f%%)" % (len(found), len(planted), 100.0 * len(found) / max(1, len(planted))))
+    if opened is not None:
+        inscope = [p for p in planted if p["path"] in opened]
+        fin = sum(1 for p in inscope if (p["path"], p["line"]) in got)
+        print("recall in files doctor opened: %d/%d (%.1f%%); %d planted in %d files it never opened" % (
+            fin, len(inscope), 100.0 * fin / max(1, len(inscope)), len(planted) - len(inscope),
+            len({p["path"] for p in planted if p["path"] not in opened})))
     print("decoys flagged: %d/%d" % (len(flagged), len(decoys)))
     print("other findings: %d lines (%d counted findings in all; uncounted finding codes: %s)" % (
         len(other), sum(len(v) for v in got.values()),
@@ -126,10 +163,11 @@ def main():
     for k, (f, t) in sorted(drows.items(), key=lambda kv: (-kv[1][0], kv[0])):
         print("  %-26s %3d/%-3d" % (k, f, t))
 
-    print("\n== MISSES (%d), grouped by context" % len(missed))
-    for ctx in sorted({p["context"] for p in missed}):
+    def miss_block(title, ms):
+      print("\n== %s (%d), grouped by context" % (title, len(ms)))
+      for ctx in sorted({p["context"] for p in ms}):
         print("\n[%s]" % ctx)
-        for p in sorted((x for x in missed if x["context"] == ctx), key=lambda x: (x["path"], x["line"])):
+        for p in sorted((x for x in ms if x["context"] == ctx), key=lambda x: (x["path"], x["line"])):
             line = line_of(p["path"], p["line"])
             near = [(l, fs) for l, fs in by_file.get(p["path"], []) if abs(l - p["line"]) <= 3]
             nd = ""
@@ -139,6 +177,17 @@ def main():
             print("  %s:%d:%d  %s  %s  shape=%s  value=%s\u2026(%d)%s" % (
                 p["path"], p["line"], p["col"], p["kind"], p["context"], p["shape"], p["prefix"], p["len"], nd))
             print("      | %s" % sketch(line, p["col"], p["len"], "<%s>" % p["kind"]))
+
+    if opened is None:
+        miss_block("MISSES", missed)
+    else:
+        unread = [p for p in missed if p["path"] not in opened]
+        files = sorted({p["path"] for p in unread})
+        print("\n-- misses in files doctor never opened: %d in %d files" % (len(unread), len(files)))
+        for f in files:
+            print("  %s (%d)" % (f, sum(1 for p in unread if p["path"] == f)))
+        miss_block("MISSES IN FILES DOCTOR READ", [p for p in missed if p["path"] in opened])
+        miss_block("MISSES IN FILES DOCTOR NEVER OPENED", unread)
 
     print("\n== DECOYS FLAGGED (%d), grouped by class" % len(flagged))
     for k in sorted({d["kind"] for d in flagged}):
