@@ -124,6 +124,10 @@ def main():
     opened = read_trace(a.opened, rel) if a.opened else None
     want = {(p["path"], p["line"]) for p in planted}
     dset = {(d["path"], d["line"]) for d in decoys}
+    # values OpenClaw itself holds in plaintext (config, state .env): a detector that matches
+    # those byte for byte finds their copies whatever the shape, so recall is also given
+    # for the values that are no such copy ("pattern-only")
+    held = {p["sha256"] for p in planted if p["path"] in ("home/.openclaw/openclaw.json", "home/.openclaw/.env")}
     found = [p for p in planted if (p["path"], p["line"]) in got]
     missed = [p for p in planted if (p["path"], p["line"]) not in got]
     flagged = [d for d in decoys if (d["path"], d["line"]) in got]
@@ -131,6 +135,9 @@ def main():
 
     print("== held-out host: %s" % os.path.abspath(work))
     print("recall:         %d/%d (%.1f%%)" % (len(found), len(planted), 100.0 * len(found) / max(1, len(planted))))
+    po = [p for p in planted if p["sha256"] not in held]
+    print("pattern-only recall (values not also in openclaw.json or ~/.openclaw/.env): %d/%d" % (
+        sum(1 for p in po if (p["path"], p["line"]) in got), len(po)))
     if opened is not None:
         inscope = [p for p in planted if p["path"] in opened]
         fin = sum(1 for p in inscope if (p["path"], p["line"]) in got)
@@ -171,9 +178,15 @@ def main():
             line = line_of(p["path"], p["line"])
             near = [(l, fs) for l, fs in by_file.get(p["path"], []) if abs(l - p["line"]) <= 3]
             nd = ""
+            dup = [q["line"] for q in planted if q["sha256"] == p["sha256"] and q["path"] == p["path"]
+                   and q is not p and (q["path"], q["line"]) in got]
+            if dup:
+                nd += "  [same value found at line %s of this file]" % ",".join(map(str, dup))
+            if p["sha256"] in held:
+                nd += "  [copy of a value in openclaw.json/.env]"
             if near:
                 l, fs = min(near, key=lambda t: abs(t[0] - p["line"]))
-                nd = "  [nearest finding in file: line %d %s]" % (l, ",".join(f.get("checkId") for f in fs))
+                nd += "  [nearest finding in file: line %d %s]" % (l, ",".join(f.get("checkId") for f in fs))
             print("  %s:%d:%d  %s  %s  shape=%s  value=%s\u2026(%d)%s" % (
                 p["path"], p["line"], p["col"], p["kind"], p["context"], p["shape"], p["prefix"], p["len"], nd))
             print("      | %s" % sketch(line, p["col"], p["len"], "<%s>" % p["kind"]))
