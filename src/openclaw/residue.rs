@@ -50,7 +50,13 @@ pub fn archives(state: &StateDir, config: &Path) -> Vec<PathBuf> {
         }
     };
     if let Some(dir) = config.parent() {
-        scan(dir, &[format!("{cfg_name}.bak")]);
+        // `.last-good`: the copy OpenClaw promotes after a healthy start and may
+        // restore from (only while its hash matches its health state; without it,
+        // recovery is skipped and the next healthy start writes a new one).
+        scan(
+            dir,
+            &[format!("{cfg_name}.bak"), format!("{cfg_name}.last-good")],
+        );
     }
     let auth = [
         "auth-profiles.json.migrated-".to_string(),
@@ -245,6 +251,31 @@ mod tests {
             text.contains(SECRETREF_MARKER) && text.contains("https://x") && text.contains("short")
         );
         assert!(String::from_utf8_lossy(&kept.borrow()[0]).contains("SECRET"));
+    }
+
+    /// OpenClaw 2026.9.6's gateway keeps `openclaw.json.last-good` (a copy of the
+    /// config from before the refs): an archive like the `.bak` rotations.
+    #[test]
+    fn the_last_good_config_copy_is_an_archive() {
+        let d = tempfile::tempdir().unwrap();
+        let cfg = d.path().join("openclaw.json");
+        for n in [
+            "openclaw.json",
+            "openclaw.json.last-good",
+            "openclaw.json.bak",
+            "other.json",
+        ] {
+            std::fs::write(d.path().join(n), b"{}").unwrap();
+        }
+        let state = StateDir {
+            path: d.path().to_path_buf(),
+            source: crate::paths::StateDirSource::Flag,
+        };
+        let names: Vec<String> = archives(&state, &cfg)
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["openclaw.json.bak", "openclaw.json.last-good"]);
     }
 
     #[test]
