@@ -773,3 +773,125 @@ fn sqlite_auth_store_values_are_harvested_without_touching_the_database() {
         .collect();
     assert_eq!(before, after, "the audit changed the state directory");
 }
+
+/// The rest of the home is read: a project's `.env.local`, an export in `.bashrc`, a
+/// docker-compose copy of the config's gateway token. Package-manager trees, caches
+/// and `CACHEDIR.TAG` directories are not; `--no-home-walk` leaves the home out; and
+/// `--fix --yes` never rewrites another program's file.
+#[test]
+fn the_home_walk_reports_project_and_dotfile_credentials_and_never_rewrites_them() {
+    let h = host();
+    let gateway = r(HEX, 48);
+    write(
+        &h.state.join("openclaw.json"),
+        &[
+            serde_json::json!({"gateway": {"auth": {"mode": "token", "token": gateway}}})
+                .to_string(),
+        ],
+    );
+    let stripe = format!("sk_live_{}", r(ALNUM, 32));
+    let openai = format!("sk-proj-{}", r(URLSAFE, 64));
+    let env = h.home.join("projects/shop/.env.local");
+    write(
+        &env,
+        &[
+            "NODE_ENV=production".to_string(),
+            format!("STRIPE_SECRET_KEY={stripe}"),
+        ],
+    );
+    let rc = h.home.join(".bashrc");
+    write(
+        &rc,
+        &[
+            "alias ll='ls -l'".to_string(),
+            format!("export OPENAI_API_KEY=\"{openai}\""),
+        ],
+    );
+    let compose = h.home.join("projects/openclaw-docker/docker-compose.yml");
+    write(
+        &compose,
+        &[
+            "services:".to_string(),
+            "  gateway:".to_string(),
+            "    environment:".to_string(),
+            format!("      - OPENCLAW_GATEWAY_TOKEN={gateway}"),
+        ],
+    );
+    let vendored = h
+        .home
+        .join("projects/shop/node_modules/stripe/test/fixture.js");
+    write(
+        &vendored,
+        &[format!(
+            "const key = '{}';",
+            format!("sk_live_{}", r(ALNUM, 32))
+        )],
+    );
+    let cached = h.home.join(".cache/tool/last.json");
+    write(
+        &cached,
+        &[format!(
+            "{{\"token\":\"{}\"}}",
+            format!("sk-proj-{}", r(URLSAFE, 64))
+        )],
+    );
+    let target = h.home.join("projects/rs/target");
+    write(
+        &target.join("CACHEDIR.TAG"),
+        &["Signature: 8a477f597d28d172789f06886806bc55".to_string()],
+    );
+    write(
+        &target.join("debug/out.txt"),
+        &[format!("sk-proj-{}", r(URLSAFE, 64))],
+    );
+
+    let report = audit(&h, &args(&h));
+    assert_eq!(
+        lines_with_findings(&report, &env),
+        [2],
+        "{:#?}",
+        report.findings
+    );
+    assert_eq!(lines_with_findings(&report, &rc), [2]);
+    assert_eq!(lines_with_findings(&report, &compose), [4]);
+    for p in [&vendored, &cached, &target.join("debug/out.txt")] {
+        assert!(
+            lines_with_findings(&report, p).is_empty(),
+            "{} was scanned",
+            p.display()
+        );
+    }
+    assert!(report
+        .findings
+        .iter()
+        .filter(|f| f.abs_path == env)
+        .all(|f| f.check_id == "plaintext.home-file"));
+
+    let mut a = args(&h);
+    a.no_home_walk = true;
+    let report = audit(&h, &a);
+    for p in [&env, &rc, &compose] {
+        assert!(
+            lines_with_findings(&report, p).is_empty(),
+            "{} read with --no-home-walk",
+            p.display()
+        );
+    }
+
+    // --fix --yes: another program's files stay byte for byte.
+    let before: Vec<Vec<u8>> = [&env, &rc, &compose]
+        .iter()
+        .map(|p| fs::read(p).unwrap())
+        .collect();
+    let mut a = args(&h);
+    a.fix = true;
+    a.yes = true;
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let _ = doctor::run(&a, &h.state, None, &mut out, &mut err);
+    let after: Vec<Vec<u8>> = [&env, &rc, &compose]
+        .iter()
+        .map(|p| fs::read(p).unwrap())
+        .collect();
+    assert_eq!(before, after, "--fix rewrote a file of another program");
+}

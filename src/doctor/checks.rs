@@ -426,6 +426,10 @@ pub fn rule_description(check_id: &str) -> String {
         "plaintext.shell-history" => "A credential in a shell history",
         "plaintext.service-unit" => "A credential in a systemd unit or launchd plist",
         "plaintext.file" => "A plaintext credential in a file",
+        "plaintext.home-file" => "A credential in another program's file under the home directory",
+        "plaintext.channel-session" => {
+            "A channel's session key OpenClaw keeps itself (WhatsApp linked device)"
+        }
         "vault.secret-copy" => "A byte-exact copy of a secret the vault holds",
         "vault.dangling-ref" => "An OpenClaw reference to a vault entry that does not exist",
         "vault.resolve-failures" => "OpenClaw's exec provider failed recently (see the log)",

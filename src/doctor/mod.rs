@@ -11,12 +11,14 @@
 
 pub mod baseline;
 pub mod caches;
+pub mod channel_sessions;
 pub mod checks;
 pub mod detect;
 pub mod device_tokens;
 pub mod fix;
 mod formats;
 mod harvest;
+mod home;
 pub mod reach;
 mod render;
 pub mod resolve_failures;
@@ -139,6 +141,11 @@ pub struct DoctorArgs {
     /// Do not read shell histories.
     #[arg(long)]
     pub no_history: bool,
+    /// Do not read the rest of the home directory (project files, shell startup
+    /// files, scripts, other tools' configs); the state directories, histories and
+    /// service definitions are still read.
+    #[arg(long)]
+    pub no_home_walk: bool,
     /// Never draw a progress bar.
     #[arg(long)]
     pub no_progress: bool,
@@ -189,6 +196,7 @@ impl Default for DoctorArgs {
             baseline: None,
             update_baseline: false,
             no_history: false,
+            no_home_walk: false,
             no_progress: false,
             home: None,
             cwd: None,
@@ -260,13 +268,14 @@ impl Finding {
         }
     }
 
-    /// In memory only: the same secret reported twice at one place is one finding.
-    fn dedup_key(&self) -> (String, String, Vec<u8>) {
+    /// In memory only: the same secret reported twice at one place (file and line)
+    /// is one finding; on another line of the same file it is another copy.
+    fn dedup_key(&self) -> (String, String, Option<u64>, Vec<u8>) {
         let what = match &self.secret_hash {
             Some(h) => h.to_vec(),
             None => self.message.as_bytes().to_vec(),
         };
-        (self.check_id.clone(), self.path.clone(), what)
+        (self.check_id.clone(), self.path.clone(), self.line, what)
     }
 
     fn seal(&mut self) {
@@ -505,6 +514,12 @@ pub fn audit(input: &AuditInput<'_>, progress: &Progress) -> Result<Report, Doct
                 &mut problems,
             );
         }
+    }
+    // The rest of the home, last, so files the walks above took keep their category.
+    if let Some(h) = home.as_ref().filter(|_| !args.no_home_walk) {
+        let mut skip = skip.clone();
+        skip.extend(state_roots.iter().cloned());
+        home::walk(h, &skip, &mut targets);
     }
     dedup_targets(&mut targets);
 
@@ -793,6 +808,11 @@ fn advice(cat: Category, path: &Path, other: Option<&StateRoot>) -> Advice {
             place: "in a file",
             fix: "rotate this credential and remove it from the file".into(),
         },
+        Category::HomeFile => Advice {
+            check_id: "plaintext.home-file",
+            place: "in a file under your home directory",
+            fix: "remove it from the file and rotate it; a key OpenClaw uses belongs in the vault (`clawvault models auth paste-api-key`), another tool's in that tool's own credential store".into(),
+        },
     }
 }
 
@@ -832,9 +852,42 @@ fn file_findings(
     } else {
         (Vec::new(), None)
     };
+    if channel_sessions::is_whatsapp_creds(&t.path) && t.size <= STRUCT_MAX {
+        let bytes = std::fs::read(&t.path).unwrap_or_default();
+        // Exposure is judged with the file's permissions (`check_path`); the key
+        // itself cannot move, so it is information.
+        for (key, line) in channel_sessions::private_keys(&bytes) {
+            out.push(Finding::new(
+                channel_sessions::CHECK_ID.into(),
+                Severity::Info,
+                format!("WhatsApp linked-device private key ({key}) kept by OpenClaw's WhatsApp channel"),
+                &t.path,
+                Some(line),
+                channel_sessions::FIX_HINT.into(),
+            ));
+        }
+        // The rest of the file is the same session state (`advSecretKey`, ...).
+        for h in hits {
+            let mut f = Finding::new(
+                channel_sessions::CHECK_ID.into(),
+                Severity::Info,
+                format!(
+                    "WhatsApp session secret {} kept by OpenClaw's WhatsApp channel",
+                    h.hit.redacted
+                ),
+                &t.path,
+                Some(h.line),
+                channel_sessions::FIX_HINT.into(),
+            );
+            f.column = Some(h.column);
+            out.push(f);
+        }
+        return;
+    }
     let line_for = |h: &FileHit| t.category.has_lines().then_some(h.line);
     let column_for = |h: &FileHit| t.category.has_lines().then_some(h.column);
     let mut claimed: HashSet<[u8; 32]> = HashSet::new();
+    let mut per_line: HashSet<([u8; 32], u64)> = HashSet::new();
     let mut device: Option<HashSet<[u8; 32]>> = None;
     let mut any_inline = false;
     if let Some(st) = &st {
@@ -894,10 +947,11 @@ fn file_findings(
         }
     }
     for h in hits {
-        if claimed.contains(&h.hit.hash) {
+        // A value the structure already reported is not reported again; a value
+        // repeated on several lines is reported at each (each line is a copy).
+        if claimed.contains(&h.hit.hash) || !per_line.insert((h.hit.hash, h.line)) {
             continue;
         }
-        claimed.insert(h.hit.hash);
         if t.category == Category::Sqlite
             && device
                 .get_or_insert_with(|| device_tokens::device_token_hashes(&t.path))

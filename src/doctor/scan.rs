@@ -30,6 +30,8 @@ pub enum Category {
     ServiceUnit,
     StateFile,
     Given,
+    /// Any other file below the home directory ([`super::home`]): reported, never fixed.
+    HomeFile,
 }
 
 impl Category {
