@@ -41,6 +41,7 @@ pub enum Kind {
     TogetherKey,
     ReplicateToken,
     TavilyKey,
+    BraveKey,
     FirecrawlKey,
     StripeOrElevenLabsKey,
     SendgridKey,
@@ -93,6 +94,7 @@ impl Kind {
             Kind::TogetherKey => "Together AI API key",
             Kind::ReplicateToken => "Replicate API token",
             Kind::TavilyKey => "Tavily API key",
+            Kind::BraveKey => "Brave Search API key",
             Kind::FirecrawlKey => "Firecrawl API key",
             Kind::StripeOrElevenLabsKey => "Stripe or ElevenLabs secret key",
             Kind::SendgridKey => "SendGrid API key",
@@ -659,6 +661,7 @@ impl Detector {
         };
         sp(&mut i);
         let mut sep = false;
+        let mut shape_only = false;
         if i < end && (hay[i] == b'=' || hay[i] == b':') {
             i += 1;
             sep = true;
@@ -680,6 +683,13 @@ impl Detector {
             // Prose in transcripts: "the gateway token is 3f9c…".
             i += 3;
             sep = true;
+        } else if quotes == 0 && i > ne {
+            // `set NAME VALUE` (`aws configure set`, `openclaw config set`): the
+            // command names the credential. Otherwise a space after a credential
+            // word is prose ("for token …"), taken only for a value of a provider's
+            // own format.
+            sep = true;
+            shape_only = !(ns >= 4 && &hay[ns - 4..ns] == b"set ");
         }
         if !sep {
             return Err(ne);
@@ -702,6 +712,7 @@ impl Detector {
         let kind = match self.classify(v) {
             Some(_) if !plausible_token(v) => return Err(ne),
             Some(k) => k,
+            None if shape_only => return Err(ne),
             None => {
                 if !credential_like(v, strong_name(name) && !digest_name(name)) {
                     return Err(ne);
@@ -1478,6 +1489,28 @@ mod tests {
         }
     }
 
+    /// A credential word followed by a space: `set NAME VALUE` takes a key-like
+    /// value; prose takes only a value of a provider's format.
+    #[test]
+    fn set_commands_and_provider_shaped_values_after_a_credential_word() {
+        let aws = format!("{}/{}", rand_alnum(20), rand_alnum(19));
+        let line = format!("aws configure set aws_secret_access_key {aws} --profile backup");
+        let h = find(&line);
+        assert_eq!(h.len(), 1, "{h:?}");
+        assert_eq!(&line.as_bytes()[h[0].start..h[0].end], aws.as_bytes());
+        let discord = format!("MTE{}.{}.{}", rand_alnum(23), rand_alnum(6), rand_alnum(38));
+        let line = format!("[discord] login failed: 401 Unauthorized for token {discord}");
+        assert_eq!(find(&line).len(), 1, "{line}");
+        // Prose with a key-like word that has no provider format is not a finding.
+        for prose in [
+            format!("rotate the token {} tomorrow", rand_alnum(24)),
+            "the api key parameter is required".to_string(),
+            "password reset requested for account".to_string(),
+        ] {
+            assert!(find(&prose).is_empty(), "{prose}");
+        }
+    }
+
     /// Every prefixed format in the table is found in free text (a log line, a
     /// shell argument, a URL query) at its own span, and not when glued to a word.
     #[test]
@@ -1500,6 +1533,7 @@ mod tests {
             (format!("tvly-dev-{}", rand_alnum(32)), Kind::TavilyKey),
             (format!("tvly-{}", rand_alnum(32)), Kind::TavilyKey),
             (format!("fc-{}", hex(32)), Kind::FirecrawlKey),
+            (format!("BSA{}", rand_alnum(28)), Kind::BraveKey),
             (
                 format!("sk_live_{}", rand_alnum(24)),
                 Kind::StripeOrElevenLabsKey,

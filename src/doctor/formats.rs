@@ -95,6 +95,8 @@ pub(super) const PREFIX_FORMATS: &[PrefixFormat] = &[
         r"\Atvly-(?:dev-|prod-)?[A-Za-z0-9]{28,48}",
         true,
     ),
+    // Brave Search API: `BSA` and 28 URL-safe characters.
+    f(&["BSA"], Kind::BraveKey, r"\ABSA[A-Za-z0-9_-]{24,40}", true),
     // Firecrawl: `fc-` and 32 hex digits.
     f(&["fc-"], Kind::FirecrawlKey, r"\Afc-[a-f0-9]{32}", true),
     // Stripe secret and restricted keys; ElevenLabs (`sk_` and 48 hex digits).

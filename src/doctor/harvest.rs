@@ -8,7 +8,7 @@
 //! and whatever bytes are there are a credential wherever else they appear. Values
 //! stay in memory (zeroized), are never written, hashed to disk or printed.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
@@ -37,7 +37,7 @@ pub fn known_credentials(state_dir: &Path, home: Option<&Path>) -> Vec<Known> {
     let mut out = Vec::new();
     let config = std::env::var_os("OPENCLAW_CONFIG_PATH")
         .filter(|p| !p.is_empty())
-        .map(std::path::PathBuf::from)
+        .map(PathBuf::from)
         .unwrap_or_else(|| state_dir.join("openclaw.json"));
     let config = config.as_path();
     if let Ok(Some(bytes)) = crate::fsutil::read_capped(config, CAP) {
@@ -162,30 +162,23 @@ fn from_profiles(root: &Map<String, Value>, origin: &str, out: &mut Vec<Known>) 
 /// service definitions that start OpenClaw (whose environment it reads).
 fn from_units(home: &Path, out: &mut Vec<Known>) {
     use super::fix::units::{launchd, systemd};
-    let user = home.join(".config/systemd/user");
-    let mut files: Vec<std::path::PathBuf> = Vec::new();
-    for e in std::fs::read_dir(&user).into_iter().flatten().flatten() {
-        let p = e.path();
+    let entries = |d: &Path| -> Vec<PathBuf> {
+        std::fs::read_dir(d)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .collect()
+    };
+    let mut files = Vec::new();
+    for p in entries(&home.join(".config/systemd/user")) {
         if p.is_dir() {
-            files.extend(
-                std::fs::read_dir(&p)
-                    .into_iter()
-                    .flatten()
-                    .flatten()
-                    .map(|e| e.path()),
-            );
+            files.extend(entries(&p));
         } else {
             files.push(p);
         }
     }
-    let agents = home.join("Library/LaunchAgents");
-    files.extend(
-        std::fs::read_dir(&agents)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| e.path()),
-    );
+    files.extend(entries(&home.join("Library/LaunchAgents")));
     for p in files {
         if !super::fix::units::is_unit_path(&p) {
             continue;

@@ -65,6 +65,7 @@ pub fn not_a_secret(v: &[u8]) -> bool {
     };
     let t = s.trim();
     if LOCAL_MODEL_KEYS.iter().any(|k| t.eq_ignore_ascii_case(k))
+        || local_marker(t)
         || OPENCLAW_MARKERS.contains(&t)
         || OPENCLAW_MARKER_PREFIXES.iter().any(|p| t.starts_with(p))
     {
@@ -74,6 +75,16 @@ pub fn not_a_secret(v: &[u8]) -> bool {
         return true;
     }
     sequential_run(t.as_bytes()) >= 8
+}
+
+/// `ds4-local`, `sk-local`, `vllm-local`: the `<name>-local` keys OpenClaw's provider
+/// docs put where a local server needs a non-empty key (one short word, then `-local`).
+fn local_marker(t: &str) -> bool {
+    t.strip_suffix("-local").is_some_and(|w| {
+        (1..=16).contains(&w.len())
+            && w.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    })
 }
 
 /// `OPENAI_API_KEY`, `AWS_BEARER_TOKEN_BEDROCK`: a name, not a value. An
@@ -129,6 +140,8 @@ mod tests {
     fn markers_names_and_examples_are_not_secrets() {
         for v in [
             "ollama-local",
+            "ds4-local",
+            "sk-local",
             "EMPTY",
             "lm-studio",
             "secretref-managed",
