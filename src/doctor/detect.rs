@@ -610,7 +610,9 @@ impl Detector {
         }
         i += 1;
         let pw_start = i;
-        while i < lim && url_cred_byte(hay[i]) && hay[i] != b':' {
+        // The first `:` ends the user name; the password may hold more (RFC 3986
+        // userinfo), up to the `@`.
+        while i < lim && url_cred_byte(hay[i]) {
             i += 1;
         }
         if i >= lim || hay[i] != b'@' || i - pw_start < 6 {
@@ -689,7 +691,8 @@ impl Detector {
             // word is prose ("for token …"), taken only for a value of a provider's
             // own format.
             sep = true;
-            shape_only = !(ns >= 4 && &hay[ns - 4..ns] == b"set ");
+            shape_only =
+                !(ns >= 4 && &hay[ns - 4..ns] == b"set ") && !netrc_password(hay, ns, name);
         }
         if !sep {
             return Err(ne);
@@ -1122,6 +1125,27 @@ fn anchor_patterns() -> (Vec<String>, Vec<Anchor>) {
     (pats, anchors)
 }
 
+/// `password VALUE` as `.netrc` writes it: the keyword first on its line, or after
+/// `login NAME` (`machine host login me password VALUE`).
+fn netrc_password(hay: &[u8], ns: usize, name: &[u8]) -> bool {
+    if name != b"password" {
+        return false;
+    }
+    let ls = hay[..ns]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let before = &hay[ls..ns];
+    if before.iter().all(|b| *b == b' ' || *b == b'\t') {
+        return true;
+    }
+    let words: Vec<&[u8]> = before
+        .split(|b| *b == b' ' || *b == b'\t')
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.len() >= 2 && words[words.len() - 2] == b"login"
+}
+
 /// The part after a known prefix, for the randomness test.
 fn body_of(v: &[u8]) -> &[u8] {
     match v.iter().rposition(|&b| b == b'-' || b == b'_') {
@@ -1501,6 +1525,23 @@ mod tests {
         let discord = format!("MTE{}.{}.{}", rand_alnum(23), rand_alnum(6), rand_alnum(38));
         let line = format!("[discord] login failed: 401 Unauthorized for token {discord}");
         assert_eq!(find(&line).len(), 1, "{line}");
+        // A URL password holding `:` (only the first one ends the user name).
+        let pw = format!("{}_:_{}", rand_alnum(8), rand_alnum(7));
+        let line = format!("DATABASE_URL=postgres://crm_sync:{pw}@db.internal:5432/crm");
+        let h = find(&line);
+        assert_eq!(h.len(), 1, "{h:?}");
+        assert_eq!(&line.as_bytes()[h[0].start..h[0].end], pw.as_bytes());
+        assert!(find("see http://localhost:8080/health and https://a.b:443/x").is_empty());
+        // `.netrc`: the keyword starts its line or follows `login NAME`.
+        let pw = format!("{}#{}", rand_alnum(10), rand_alnum(8));
+        for line in [
+            format!("  password {pw}"),
+            format!("machine nas.local login lena password {pw}"),
+        ] {
+            let h = find(&line);
+            assert_eq!(h.len(), 1, "{line}: {h:?}");
+            assert_eq!(&line.as_bytes()[h[0].start..h[0].end], pw.as_bytes());
+        }
         // Prose with a key-like word that has no provider format is not a finding.
         for prose in [
             format!("rotate the token {} tomorrow", rand_alnum(24)),
