@@ -77,14 +77,19 @@ pub fn not_a_secret(v: &[u8]) -> bool {
     sequential_run(t.as_bytes()) >= 8
 }
 
-/// `ds4-local`, `sk-local`, `vllm-local`: the `<name>-local` keys OpenClaw's provider
-/// docs put where a local server needs a non-empty key (one short word, then `-local`).
+/// `ds4-local`, `sk-local`, `vllm-local`, `llamacpp-no-key`: the `<name>-local` /
+/// `<name>-no-key` keys OpenClaw's provider docs and local servers put where a
+/// non-empty key is required (one short word, then the suffix).
 fn local_marker(t: &str) -> bool {
-    t.strip_suffix("-local").is_some_and(|w| {
-        (1..=16).contains(&w.len())
-            && w.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    })
+    let lower = t.to_ascii_lowercase();
+    ["-local", "-no-key", "-nokey", "-no-key-required"]
+        .iter()
+        .filter_map(|suf| lower.strip_suffix(suf))
+        .any(|w| {
+            (1..=16).contains(&w.len())
+                && w.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
 }
 
 /// `OPENAI_API_KEY`, `AWS_BEARER_TOKEN_BEDROCK`: a name, not a value. An
@@ -141,6 +146,7 @@ mod tests {
         for v in [
             "ollama-local",
             "ds4-local",
+            "llamacpp-no-key",
             "sk-local",
             "EMPTY",
             "lm-studio",
