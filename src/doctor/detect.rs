@@ -691,8 +691,7 @@ impl Detector {
             // word is prose ("for token …"), taken only for a value of a provider's
             // own format.
             sep = true;
-            shape_only =
-                !(ns >= 4 && &hay[ns - 4..ns] == b"set ") && !netrc_password(hay, ns, name);
+            shape_only = !set_command(hay, ns) && !netrc_password(hay, ns, name);
         }
         if !sep {
             return Err(ne);
@@ -1125,6 +1124,21 @@ fn anchor_patterns() -> (Vec<String>, Vec<Anchor>) {
     (pats, anchors)
 }
 
+/// The words before the name on its line end with `set` and its flags only:
+/// `aws configure set NAME`, `openclaw config set NAME`, fish's `set -gx NAME`.
+fn set_command(hay: &[u8], ns: usize) -> bool {
+    let ls = hay[..ns]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let mut words = hay[ls..ns]
+        .split(|b| *b == b' ' || *b == b'\t')
+        .filter(|w| !w.is_empty())
+        .rev()
+        .skip_while(|w| w.len() > 1 && w[0] == b'-');
+    words.next() == Some(b"set".as_slice())
+}
+
 /// `password VALUE` as `.netrc` writes it: the keyword first on its line, or after
 /// `login NAME` (`machine host login me password VALUE`).
 fn netrc_password(hay: &[u8], ns: usize, name: &[u8]) -> bool {
@@ -1524,6 +1538,10 @@ mod tests {
         assert_eq!(&line.as_bytes()[h[0].start..h[0].end], aws.as_bytes());
         let discord = format!("MTE{}.{}.{}", rand_alnum(23), rand_alnum(6), rand_alnum(38));
         let line = format!("[discord] login failed: 401 Unauthorized for token {discord}");
+        assert_eq!(find(&line).len(), 1, "{line}");
+        // fish: `set -gx NAME VALUE`.
+        let k = rand_alnum(32);
+        let line = format!("- cmd: set -gx MISTRAL_API_KEY {k}");
         assert_eq!(find(&line).len(), 1, "{line}");
         // A URL password holding `:` (only the first one ends the user name).
         let pw = format!("{}_:_{}", rand_alnum(8), rand_alnum(7));
