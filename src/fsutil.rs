@@ -372,8 +372,8 @@ impl FileLock {
                         break_stale_lock(&path, created_at);
                         continue;
                     }
-                    if created_at != 0 && held_by_dead_clawvault(&path) {
-                        break_stale_lock(&path, created_at);
+                    if let Some(ino) = held_by_dead_clawvault(&path) {
+                        break_dead_lock(&path, ino);
                         continue;
                     }
                     if start.elapsed() >= wait {
@@ -400,10 +400,17 @@ fn pid_alive(pid: i64) -> bool {
 }
 
 /// A lock tagged `"owner":"clawvault"` whose flock nobody holds: its holder died.
-fn held_by_dead_clawvault(path: &Path) -> bool {
-    let Ok(Some(bytes)) = read_capped(path, MAX_LOCK_BYTES) else {
-        return false;
-    };
+/// Returns the inode judged dead, read and flock-tested through one descriptor (a
+/// lock released and taken again between a read and a separate open would otherwise
+/// pair one holder's tag with the next holder's not-yet-taken flock), and only while
+/// that inode is still the one at `path`.
+fn held_by_dead_clawvault(path: &Path) -> Option<u64> {
+    let (mut f, meta) = open_regular(path).ok()?;
+    if meta.len() > MAX_LOCK_BYTES {
+        return None;
+    }
+    let mut bytes = Vec::new();
+    f.read_to_end(&mut bytes).ok()?;
     let tagged = serde_json::from_slice::<serde_json::Value>(&bytes)
         .ok()
         .and_then(|v| {
@@ -413,18 +420,17 @@ fn held_by_dead_clawvault(path: &Path) -> bool {
         })
         .unwrap_or(false);
     if !tagged {
-        return false;
+        return None;
     }
-    let Ok((f, _)) = open_regular(path) else {
-        return false;
-    };
     let fd = std::os::fd::AsRawFd::as_raw_fd(&f);
     // SAFETY: fd is a valid open descriptor owned by `f` for this call.
     let free = unsafe { libc::flock(fd, libc::LOCK_EX | libc::LOCK_NB) } == 0;
     if free {
         unsafe { libc::flock(fd, libc::LOCK_UN) };
     }
-    free
+    let still_there =
+        fs::symlink_metadata(path).is_ok_and(|m| m.ino() == meta.ino() && m.dev() == meta.dev());
+    (free && still_there).then_some(meta.ino())
 }
 
 /// A lock file is a few dozen bytes; a bigger one is not a lock.
@@ -467,6 +473,19 @@ fn break_stale_lock(path: &Path, created_at: u64) {
         let (_, c) = read_lock_holder(&aside);
         if c != created_at {
             // We moved a fresh lock: put it back if nobody took the name meanwhile.
+            let _ = fs::hard_link(&aside, path);
+        }
+        let _ = fs::remove_file(&aside);
+    }
+}
+
+/// Remove the dead clawvault lock `ino`, and nothing else: it is renamed aside
+/// first, and put back if the file moved turns out to be another (a holder that took
+/// the name in between keeps its lock).
+fn break_dead_lock(path: &Path, ino: u64) {
+    let aside = path.with_extension(format!("lock.stale-{:016x}", rand::random::<u64>()));
+    if fs::rename(path, &aside).is_ok() {
+        if fs::symlink_metadata(&aside).is_ok_and(|m| m.ino() != ino) {
             let _ = fs::hard_link(&aside, path);
         }
         let _ = fs::remove_file(&aside);
@@ -538,7 +557,7 @@ mod tests {
         let body = fs::read_to_string(FileLock::lock_path(&target)).unwrap();
         assert!(body.contains(&format!("\"pid\":{}", std::process::id())));
         // Held by a live clawvault (us): not broken even though it is ours.
-        assert!(!held_by_dead_clawvault(&FileLock::lock_path(&target)));
+        assert!(held_by_dead_clawvault(&FileLock::lock_path(&target)).is_none());
         let err = FileLock::acquire(&target, Duration::from_millis(30)).unwrap_err();
         assert!(err
             .to_string()
