@@ -1124,13 +1124,20 @@ fn anchor_patterns() -> (Vec<String>, Vec<Anchor>) {
     (pats, anchors)
 }
 
+/// Where the line holding `ns` starts, looking back at most [`MAX_LOOKBEHIND`] bytes
+/// (a bounded look keeps a long single-line file linear to scan).
+fn line_start_near(hay: &[u8], ns: usize) -> usize {
+    let from = ns.saturating_sub(MAX_LOOKBEHIND);
+    hay[from..ns]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(from, |i| from + i + 1)
+}
+
 /// The words before the name on its line end with `set` and its flags only:
 /// `aws configure set NAME`, `openclaw config set NAME`, fish's `set -gx NAME`.
 fn set_command(hay: &[u8], ns: usize) -> bool {
-    let ls = hay[..ns]
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
+    let ls = line_start_near(hay, ns);
     let mut words = hay[ls..ns]
         .split(|b| *b == b' ' || *b == b'\t')
         .filter(|w| !w.is_empty())
@@ -1145,10 +1152,7 @@ fn netrc_password(hay: &[u8], ns: usize, name: &[u8]) -> bool {
     if name != b"password" {
         return false;
     }
-    let ls = hay[..ns]
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
+    let ls = line_start_near(hay, ns);
     let before = &hay[ls..ns];
     if before.iter().all(|b| *b == b' ' || *b == b'\t') {
         return true;
