@@ -31,14 +31,15 @@ const CAP: u64 = 4 << 20;
 /// Plaintext credentials on OpenClaw's SecretRef surface in its config
 /// (`$OPENCLAW_CONFIG_PATH`, else `<state>/openclaw.json`), in its auth stores, and
 /// under credential names in `<state>/.env` and the environment of the user's
-/// systemd units and launchd agents that start OpenClaw. Unreadable or malformed files give nothing (the scan itself
-/// reports them).
+/// systemd units and launchd agents that start OpenClaw. Unreadable or malformed
+/// files give nothing (the scan itself reports them).
 pub fn known_credentials(state_dir: &Path, home: Option<&Path>) -> Vec<Known> {
     let mut out = Vec::new();
-    let config = std::env::var_os("OPENCLAW_CONFIG_PATH")
-        .filter(|p| !p.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| state_dir.join("openclaw.json"));
+    let state = crate::paths::StateDir {
+        path: state_dir.to_path_buf(),
+        source: crate::paths::StateDirSource::Flag,
+    };
+    let config = crate::openclaw::config_path(&state);
     let config = config.as_path();
     if let Ok(Some(bytes)) = crate::fsutil::read_capped(config, CAP) {
         if let Ok(v) = config_secrets::parse_config(&bytes) {
@@ -59,10 +60,6 @@ pub fn known_credentials(state_dir: &Path, home: Option<&Path>) -> Vec<Known> {
     }
     // Auth stores: JSON era (one document per agent, the legacy single agent, the
     // old OAuth file) and SQLite era (the shared and per-agent databases).
-    let state = crate::paths::StateDir {
-        path: state_dir.to_path_buf(),
-        source: crate::paths::StateDirSource::Flag,
-    };
     let mut json_docs = vec![
         state_dir.join("agent/auth-profiles.json"),
         state_dir.join("credentials/oauth.json"),
