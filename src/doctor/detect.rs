@@ -1257,7 +1257,7 @@ pub fn is_placeholder(v: &[u8]) -> bool {
     if has(b"...")
         || has("…".as_bytes())
         || has(b"***")
-        || has(b"xxxx")
+        || x_run(v)
         || has(b"{{")
         || has(b"${")
         || has(b"$(")
@@ -1283,8 +1283,9 @@ pub fn is_placeholder(v: &[u8]) -> bool {
         b"fake",
     ];
     // Whole-case only (`YOUR_KEY`, `your-key`), and short words bounded by
-    // non-letters: random key material contains `HeRe` or `fake` by chance
-    // (a 116-character `sk-proj-` key did, on a held-out bench seed).
+    // neither letters nor digits: random key material contains `HeRe` or `fake`
+    // by chance (a 116-character `sk-proj-` key did, on a held-out bench seed), and
+    // between two digits (`3Dummy7`) 2.6% of the time, so a digit is not a bound.
     WORDS.iter().any(|w| {
         let up = w.to_ascii_uppercase();
         let mut cap = w.to_vec();
@@ -1295,10 +1296,35 @@ pub fn is_placeholder(v: &[u8]) -> bool {
                 return false;
             }
             w.len() > 6
-                || ((i == 0 || !v[i - 1].is_ascii_alphabetic())
-                    && v.get(i + w.len()).is_none_or(|b| !b.is_ascii_alphabetic()))
+                || ((i == 0 || !v[i - 1].is_ascii_alphanumeric())
+                    && v.get(i + w.len())
+                        .is_none_or(|b| !b.is_ascii_alphanumeric()))
         })
     })
+}
+
+/// `xxxx` standing for key material: a run of one `x` or `X` that is six long, or
+/// four long between separators (`sk-xxxx`, `xxxx-xxxx`). Any mix of cases matched
+/// before, and 1 in 10^4 random 120-character base64url keys holds `xxXx`.
+fn x_run(v: &[u8]) -> bool {
+    let mut i = 0;
+    while i < v.len() {
+        let c = v[i];
+        let mut j = i;
+        while j < v.len() && v[j] == c {
+            j += 1;
+        }
+        if matches!(c, b'x' | b'X') {
+            let n = j - i;
+            let bounded = (i == 0 || !v[i - 1].is_ascii_alphanumeric())
+                && v.get(j).is_none_or(|b| !b.is_ascii_alphanumeric());
+            if n >= 6 || (n >= 4 && bounded) {
+                return true;
+            }
+        }
+        i = j;
+    }
+    false
 }
 
 /// `a.b.c` where every part is an identifier.
@@ -1363,7 +1389,15 @@ fn credential_like(v: &[u8], strong: bool) -> bool {
         return false;
     }
     let letters = lower + upper;
-    let mixed = (digits > 0 && letters > 0) || (lower > 0 && upper > 0 && v.len() >= 20);
+    // A symbol other than a word separator (`#`, `!`, `%`) marks a password as
+    // much as a digit does: 4% of random 19-character netrc passwords of letters
+    // and one `#` have no digit, and were missed.
+    let symbols = v
+        .iter()
+        .filter(|&&b| !b.is_ascii_alphanumeric() && !matches!(b, b'-' | b'.' | b'_' | b':' | b'/'))
+        .count();
+    let mixed =
+        (digits > 0 && letters > 0) || (lower > 0 && upper > 0 && (v.len() >= 20 || symbols > 0));
     if !mixed {
         return false;
     }
@@ -1384,9 +1418,7 @@ mod tests {
 
     fn rand_alnum(n: usize) -> String {
         const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-        (0..n)
-            .map(|_| A[rand::random::<usize>() % A.len()] as char)
-            .collect()
+        crate::seeded::r(A, n)
     }
 
     fn find(s: &str) -> Vec<Hit> {
@@ -1421,6 +1453,31 @@ mod tests {
         assert!(find("\"apiKey\": \"${OPENAI_API_KEY}\"").is_empty());
         assert!(find("\"apiKey\": \"<your-key>\"").is_empty());
         assert!(find("token = YOUR_API_KEY_GOES_HERE_1234").is_empty());
+    }
+
+    /// A placeholder word counts only between separators: between two digits it is
+    /// random key material (a CI run drew `…3Dummy7…` and missed the key).
+    #[test]
+    fn placeholder_words_need_separators_not_digits() {
+        let body = "Q7v2mK9xLp4R8tW1nB6cZ3yH5jD0fG2s";
+        for w in ["HeRe", "fake", "YoUr", "Dummy", "here", "FAKE"] {
+            let k = format!("sk-proj-{body}3{w}7{body}");
+            assert!(!is_placeholder(k.as_bytes()), "{k}");
+        }
+        let k = format!("sk-proj-{body}xxXx{body}");
+        assert!(!is_placeholder(k.as_bytes()), "{k}");
+        for p in [
+            "your-key-here",
+            "sk-fake_1234",
+            "dummy.token.9",
+            "REPLACE_ME",
+            "key here",
+            "sk-ant-xxxx",
+            "xxxx-xxxx-xxxx",
+            "sk-abcxxxxxxdef",
+        ] {
+            assert!(is_placeholder(p.as_bytes()), "{p}");
+        }
     }
 
     #[test]
