@@ -28,6 +28,8 @@ pub mod providers;
 pub mod resolve;
 pub mod resolve_log;
 pub mod secret;
+#[cfg(test)]
+pub(crate) mod seeded;
 pub mod strictjson;
 pub mod trust;
 pub mod unlock;

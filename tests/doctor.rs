@@ -4,6 +4,9 @@
 //! Secrets are built at run time from a prefix and random characters, so this file
 //! holds nothing that looks like a real key.
 
+#[path = "../src/seeded.rs"]
+mod seeded;
+
 use std::collections::BTreeSet;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -12,26 +15,12 @@ use std::path::{Path, PathBuf};
 use clawvault::doctor::{self, AuditInput, DoctorArgs, FailOn, Severity};
 use clawvault::secret::{secret_bytes, SecretString};
 use clawvault::vault::{keywrap::KdfParams, BackendChoice, Vault};
-use rand::Rng;
+use seeded::{digits, r};
 
 const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 const URLSAFE: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 const HEX: &[u8] = b"0123456789abcdef";
 const UPPER32: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-
-fn r(alpha: &[u8], n: usize) -> String {
-    let mut g = rand::thread_rng();
-    (0..n)
-        .map(|_| alpha[g.gen_range(0..alpha.len())] as char)
-        .collect()
-}
-
-fn digits(n: usize) -> String {
-    let mut g = rand::thread_rng();
-    let mut s = g.gen_range(1..10).to_string();
-    s.extend((1..n).map(|_| char::from(b'0' + g.gen_range(0..10u8))));
-    s
-}
 
 fn b64url(s: &str) -> String {
     use base64::Engine;

@@ -5,6 +5,9 @@
 //! Secrets are built at run time from a prefix and random characters, so this file
 //! holds nothing that looks like a real key.
 
+#[path = "../src/seeded.rs"]
+mod seeded;
+
 mod common;
 
 use std::collections::BTreeMap;
@@ -14,17 +17,10 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use common::*;
-use rand::Rng;
+use seeded::r;
 
 const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 const URLSAFE: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-fn r(alpha: &[u8], n: usize) -> String {
-    let mut g = rand::thread_rng();
-    (0..n)
-        .map(|_| alpha[g.gen_range(0..alpha.len())] as char)
-        .collect()
-}
 
 /// Plaintext planted on the host: an inline key in auth-profiles.json, an
 /// OPENAI_API_KEY in `<state>/.env`, a token in shell history.

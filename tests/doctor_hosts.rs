@@ -1,30 +1,19 @@
 //! `doctor` on hosts it was not tuned on (issue 15) and the redaction rule of
 //! issue 14 finding 10. Every value is generated at run time.
 
+#[path = "../src/seeded.rs"]
+mod seeded;
+
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use clawvault::doctor::{self, detect, AuditInput, DoctorArgs};
-use rand::Rng;
+use seeded::{digits, r};
 
 const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 const URLSAFE: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 const HEX: &[u8] = b"0123456789abcdef";
-
-fn r(alpha: &[u8], n: usize) -> String {
-    let mut g = rand::thread_rng();
-    (0..n)
-        .map(|_| alpha[g.gen_range(0..alpha.len())] as char)
-        .collect()
-}
-
-fn digits(n: usize) -> String {
-    let mut g = rand::thread_rng();
-    let mut s = g.gen_range(1..10).to_string();
-    s.extend((1..n).map(|_| char::from(b'0' + g.gen_range(0..10u8))));
-    s
-}
 
 fn telegram() -> String {
     format!("{}:AA{}", digits(10), r(URLSAFE, 33))

@@ -43,8 +43,23 @@ fn extra_fields() -> impl Strategy<Value = Vec<(String, Value)>> {
     })
 }
 
+/// 64 cases from a fixed seed: the same inputs on every run, so CI does not fail at
+/// random (stop 22's did, on a generator bug one run in many drew). Explore
+/// other inputs with `CLAWVAULT_TEST_SEED=<n>`; a failing seed reproduces exactly.
+fn config() -> ProptestConfig {
+    let seed = std::env::var("CLAWVAULT_TEST_SEED")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(0);
+    ProptestConfig {
+        rng_seed: proptest::test_runner::RngSeed::Fixed(seed),
+        failure_persistence: None,
+        ..ProptestConfig::with_cases(64)
+    }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(config())]
 
     /// Unknown fields at every level survive set_ref, order edits and removals of
     /// other profiles, in value and in order.
