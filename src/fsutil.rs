@@ -329,7 +329,6 @@ impl FileLock {
         let path = Self::lock_path(target);
         remove_dead_temp_files(parent_of(target));
         let start = Instant::now();
-        let mut delay = Duration::from_millis(2);
         loop {
             let created = now_ms();
             let token = format!(
@@ -379,8 +378,13 @@ impl FileLock {
                     if start.elapsed() >= wait {
                         return Err(FsError::Locked { path, pid, held_ms });
                     }
-                    std::thread::sleep(delay);
-                    delay = (delay * 2).min(Duration::from_millis(50));
+                    // Poll at a short, jittered, constant interval. A backoff that
+                    // grew to 50 ms let newcomers (polling at 2 ms) win every
+                    // release: with eight pastes and a gateway writing every 3 ms, one
+                    // paste waited out the whole 15 s while each holder held the
+                    // lock for 15 ms. At an equal rate every waiter has an equal
+                    // chance at each release; a failed open costs a few microseconds.
+                    std::thread::sleep(Duration::from_micros(1000 + rand::random::<u64>() % 3000));
                 }
                 Err(e) => return Err(FsError::io(&path, e)),
             }
