@@ -77,18 +77,23 @@ pub fn not_a_secret(v: &[u8]) -> bool {
     sequential_run(t.as_bytes()) >= 8
 }
 
-/// `ds4-local`, `sk-local`, `vllm-local`, `llamacpp-no-key`: the `<name>-local` /
-/// `<name>-no-key` keys OpenClaw's provider docs and local servers put where a
-/// non-empty key is required (one short word, then the suffix).
+/// `ds4-local`, `sk-local`, `vllm-local`, `llamacpp-no-key`, `local-model`: the
+/// `<name>-local` / `<name>-no-key` / `local-<name>` keys OpenClaw's provider docs
+/// and local servers put where a non-empty key is required (one short word and
+/// the marker; after `local-`, a word of at most 12 characters and 2 digits).
 fn local_marker(t: &str) -> bool {
     let lower = t.to_ascii_lowercase();
+    let word = |w: &str| {
+        (1..=16).contains(&w.len())
+            && w.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
     ["-local", "-no-key", "-nokey", "-no-key-required"]
         .iter()
         .filter_map(|suf| lower.strip_suffix(suf))
-        .any(|w| {
-            (1..=16).contains(&w.len())
-                && w.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        .any(word)
+        || lower.strip_prefix("local-").is_some_and(|w| {
+            word(w) && w.len() <= 12 && w.bytes().filter(u8::is_ascii_digit).count() <= 2
         })
 }
 
@@ -148,6 +153,8 @@ mod tests {
             "ds4-local",
             "llamacpp-no-key",
             "sk-local",
+            "local-model",
+            "local-llm",
             "EMPTY",
             "lm-studio",
             "secretref-managed",
@@ -165,6 +172,7 @@ mod tests {
             "AB12_CD34_EF56GH78",
             "Zr8k2Lq9Xw4Pn7Vb3Tc6",
             "fp:Zr8k2Lq9Xw4Pn7Vb3Tc6",
+            "local-8f3a9b2c7d1e",
         ] {
             assert!(!not_a_secret(v.as_bytes()), "{v}");
         }

@@ -91,6 +91,21 @@ fn map_entry_is_credential(pattern: &str, key: &str) -> bool {
     .iter()
     .any(|w| k.contains(w))
         || crate::providers::provider_of(key).is_some()
+        || last_word_is_key(&k)
+}
+
+/// `X-Proxy-Key`, `LLM_GATEWAY_KEY`: a name whose last word is `key`, except the
+/// headers that carry no secret (`Idempotency-Key`, `Sec-WebSocket-Key`, cache
+/// and partition keys).
+fn last_word_is_key(lower: &str) -> bool {
+    let mut words = lower.rsplit(['-', '_']);
+    words.next() == Some("key")
+        && !matches!(
+            words.next(),
+            Some(
+                "idempotency" | "websocket" | "cache" | "partition" | "sort" | "primary" | "public"
+            )
+        )
 }
 
 /// Every plaintext string on the credential surface of `config`.
@@ -213,7 +228,8 @@ mod tests {
               gateway: { auth: { mode: "token", token: "gw-plain-token-0123456789" } },
               models: { providers: {
                 openai: { apiKey: "sk-proj-abc", baseUrl: "https://x",
-                          headers: { "X-Api-Key": "hdr-secret", "Content-Type": "json" } },
+                          headers: { "X-Api-Key": "hdr-secret", "Content-Type": "json",
+                                     "X-Proxy-Key": "proxy-secret", "Idempotency-Key": "k1" } },
                 ollama: { apiKey: "${OLLAMA_API_KEY}" },
                 groq: { apiKey: { source: "exec", provider: "clawvault", id: "x" } },
               } },
@@ -234,6 +250,7 @@ mod tests {
                 "gateway.auth.token",
                 "models.providers.openai.apiKey",
                 "models.providers.openai.headers.X-Api-Key",
+                "models.providers.openai.headers.X-Proxy-Key",
             ]
         );
         let gw = found

@@ -62,6 +62,12 @@ impl Detector {
             // Prose in transcripts: "the gateway token is 3f9c…".
             i += 3;
             sep = true;
+        } else if i > ne && (hay[i..].starts_with(b"to ") || hay[i..].starts_with(b"is ")) {
+            // "I set `MISTRAL_API_KEY` to `…`": prose, so only a provider's format
+            // or a value quoted after a strong name.
+            i += 3;
+            sep = true;
+            shape_only = true;
         } else if quotes == 0 && i > ne {
             // `set NAME VALUE` (`aws configure set`, `openclaw config set`): the
             // command names the credential. Otherwise a space after a credential
@@ -82,16 +88,25 @@ impl Detector {
         let Some((s, e)) = value_span(hay, i) else {
             return Err(ne);
         };
+        // Code: `process.env.KEY ?? 'value'`, `a.clientSecret||""`.
+        let (s, e) = match code_fallback(hay, s, e) {
+            None => (s, e),
+            Some(Some(span)) => span,
+            Some(None) => return Err(ne),
+        };
         if e - s < 12 || !credential_name(name) {
             return Err(ne);
         }
         let v = &hay[s..e];
+        // Prose that quotes the value right after a strong word ("saved the
+        // signing secret token `…`") says what it is as plainly as `NAME=`.
+        let quoted = q > 0 && hay.get(e) == Some(&hay[s - 1]) && strong_name(name);
         let shown = if flag { trim_end_name(raw_name) } else { name };
         let name_str = String::from_utf8_lossy(shown).into_owned();
         let kind = match self.classify(v) {
             Some(_) if !plausible_token(v) => return Err(ne),
             Some(k) => k,
-            None if shape_only => return Err(ne),
+            None if shape_only && !quoted => return Err(ne),
             None => {
                 if !credential_like(v, strong_name(name) && !digest_name(name)) {
                     return Err(ne);
@@ -101,6 +116,52 @@ impl Detector {
         };
         Ok(make_hit(hay, s, e, kind, Some(name_str)))
     }
+}
+
+/// A value that is code: an identifier path (`process.env.MISTRAL_API_KEY`,
+/// `a.clientSecret`) with a `??` or `||` fallback after it. `None`: not code;
+/// `Some(None)`: code with no literal fallback (minified `{clientSecret:a.clientSecret||""}`);
+/// `Some(Some(span))`: the fallback literal, which is what sits in the file.
+fn code_fallback(hay: &[u8], s: usize, e: usize) -> Option<Option<(usize, usize)>> {
+    let v = &hay[s..e];
+    let op = v.windows(2).position(|w| w == b"||" || w == b"??");
+    let (id_end, mut j) = match op {
+        Some(k) => (s + k, s + k + 2),
+        None => {
+            let mut j = e;
+            while j < hay.len() && j - e < 4 && hay[j] == b' ' {
+                j += 1;
+            }
+            let rest = &hay[j..];
+            if !(rest.starts_with(b"||") || rest.starts_with(b"??")) {
+                return None;
+            }
+            (e, j + 2)
+        }
+    };
+    let id = &hay[s..id_end];
+    let ident = |p: &[u8]| {
+        p.first()
+            .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_' || *b == b'$')
+            && p.iter()
+                .all(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'$')
+    };
+    // Glued to the value (`a.b||x`) only a path counts: a password may hold `||`.
+    if id.is_empty() || !id.split(|&b| b == b'.').all(ident) || op.is_some() && !id.contains(&b'.')
+    {
+        return None;
+    }
+    while j < hay.len() && j - id_end < 8 && hay[j] == b' ' {
+        j += 1;
+    }
+    let quote = hay
+        .get(j)
+        .copied()
+        .filter(|b| matches!(b, b'"' | b'\'' | b'`'));
+    if quote.is_none() {
+        return Some(None);
+    }
+    Some(value_span(hay, j + 1).filter(|&(_, ve)| hay.get(ve) == quote.as_ref()))
 }
 
 pub(super) fn trim_name(n: &[u8]) -> &[u8] {
@@ -173,6 +234,7 @@ pub(super) const CRED_WORDS: &[&str] = &[
     "secret",
     "password",
     "passwd",
+    "pass",
     "pwd",
     "credential",
     "credentials",

@@ -556,7 +556,8 @@ fn anchor_patterns() -> (Vec<String>, Vec<Anchor>) {
     // `credential` nearly always hold one of these words too (`access_token`,
     // `AWS_ACCESS_KEY_ID`); OAuth stores' bare `access`/`refresh` fields are
     // read structurally.
-    for w in ["key", "token", "secret", "passw"] {
+    // `pass` also finds `password`, `passwd` and rclone's `pass =`.
+    for w in ["key", "token", "secret", "pass"] {
         for v in case_variants(w) {
             pats.push(v);
             anchors.push(Anchor::Assign);

@@ -306,3 +306,53 @@ fn hashes_and_uuids_are_not_credentials() {
     assert!(find("\"integrity\": \"sha512-AbCdEf0123456789AbCdEf0123456789\"").is_empty());
     assert!(find("{ password: process.env.OPENAI_API_KEY }").is_empty());
 }
+
+/// Held-out bench classes (stop 24): code with a fallback literal, minified code,
+/// an unencoded `@` in a URL password, a password that starts with `%`, rclone's
+/// `pass =`, a hex secret quoted in prose after a strong word.
+#[test]
+fn code_fallbacks_url_at_signs_and_quoted_prose() {
+    let k = rand_alnum(32);
+    let line = format!("  token: process.env.MISTRAL_API_KEY ?? '{k}',");
+    let h = find(&line);
+    assert_eq!(h.len(), 1, "{line}: {h:?}");
+    assert_eq!(&line.as_bytes()[h[0].start..h[0].end], k.as_bytes());
+    for code in [
+        "const Qs={clientSecret:a.clientSecret||\"\"};function HV(Q){return Q.path}",
+        "apiKey: process.env.OPENAI_API_KEY || undefined,",
+        "token: cfg.auth.token ?? null",
+    ] {
+        assert!(find(code).is_empty(), "{code}");
+    }
+    let pw = format!("{}@{}", rand_alnum(6), rand_alnum(14));
+    let line = format!("DATABASE_URL=postgres://homelab:{pw}@db.internal:5432/homelab");
+    let h = find(&line);
+    assert_eq!(h.len(), 1, "{line}: {h:?}");
+    assert_eq!(&line.as_bytes()[h[0].start..h[0].end], pw.as_bytes());
+    let pw = format!("%8!-{}", rand_alnum(15));
+    assert!(!is_placeholder(pw.as_bytes()));
+    for t in [
+        "$OPENAI_API_KEY",
+        "${KEY}",
+        "$(pass show x)",
+        "%APPDATA%",
+        "$env:OPENAI_KEY",
+        "%(key)s",
+    ] {
+        assert!(is_placeholder(t.as_bytes()), "{t}");
+    }
+    let pw = format!("{}-{}", rand_alnum(12), rand_alnum(12));
+    let line = format!("pass = {pw}");
+    assert_eq!(find(&line).len(), 1, "{line}");
+    assert!(find("pass = true").is_empty());
+    assert!(find(&format!("bypass = {}", rand_alnum(20))).is_empty());
+    let hex = crate::seeded::r(b"0123456789abcdef", 32);
+    let line = format!("- saved slack signing secret token `{hex}` (user asked me to remember it)");
+    assert_eq!(find(&line).len(), 1, "{line}");
+    assert!(find(&format!("- merged commit `{hex}` into main")).is_empty());
+    assert!(find(&format!("rotate the token {hex} tomorrow")).is_empty());
+    let k = rand_alnum(32);
+    let line = format!("Saved. I set `MISTRAL_API_KEY` to `{k}` and restarted the gateway.");
+    assert_eq!(find(&line).len(), 1, "{line}");
+    assert!(find("I sent the token to `api.example.com` for review").is_empty());
+}

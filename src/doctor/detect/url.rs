@@ -52,11 +52,17 @@ impl Detector {
         i += 1;
         let pw_start = i;
         // The first `:` ends the user name; the password may hold more (RFC 3986
-        // userinfo), up to the `@`.
-        while i < lim && url_cred_byte(hay[i]) {
+        // userinfo) and, unencoded as people paste it, `@` too: the authority's
+        // last `@` ends it (`postgres://app:b@w5…@db:5432`).
+        let mut at = None;
+        while i < lim && (url_cred_byte(hay[i]) || hay[i] == b'@') {
+            if hay[i] == b'@' {
+                at = Some(i);
+            }
             i += 1;
         }
-        if i >= lim || hay[i] != b'@' || i - pw_start < 6 {
+        let i = at?;
+        if i - pw_start < 6 {
             return None;
         }
         let v = &hay[pw_start..i];
