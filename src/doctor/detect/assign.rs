@@ -47,6 +47,18 @@ impl Detector {
             if i < end && (hay[i] == b'=' || hay[i] == b'>') {
                 i += 1;
             }
+        } else if let Some(n) = (quotes > 0)
+            .then(|| change_value_field(&hay[i..]))
+            .flatten()
+        {
+            // A change record names the field in a sibling: OpenClaw-style
+            // `{"path":"channels.discord.token","to":"…"}`.
+            i += n;
+            sep = true;
+        } else if hay[i..].starts_with(b"->") {
+            // Notes and chat: "slack signing secret -> …".
+            i += 2;
+            sep = true;
         } else if hay[i..].starts_with(b"</key>") {
             i += 6;
             while i < end && i - ne < 64 && hay[i].is_ascii_whitespace() {
@@ -100,7 +112,9 @@ impl Detector {
         let v = &hay[s..e];
         // Prose that quotes the value right after a strong word ("saved the
         // signing secret token `…`") says what it is as plainly as `NAME=`.
-        let quoted = q > 0 && hay.get(e) == Some(&hay[s - 1]) && strong_name(name);
+        // "signing secret key: …": the word before a weak name can make it strong.
+        let strong = strong_name(name) || strong_word_before(hay, ns);
+        let quoted = q > 0 && hay.get(e) == Some(&hay[s - 1]) && strong;
         let shown = if flag { trim_end_name(raw_name) } else { name };
         let name_str = String::from_utf8_lossy(shown).into_owned();
         let kind = match self.classify(v) {
@@ -108,7 +122,7 @@ impl Detector {
             Some(k) => k,
             None if shape_only && !quoted => return Err(ne),
             None => {
-                if !credential_like(v, strong_name(name) && !digest_name(name)) {
+                if !credential_like(v, strong && !digest_name(name)) {
                     return Err(ne);
                 }
                 kind_from_name(name)
@@ -116,6 +130,46 @@ impl Detector {
         };
         Ok(make_hit(hay, s, e, kind, Some(name_str)))
     }
+}
+
+/// After a quoted field path (`"channels.discord.token"`), the sibling that holds
+/// its value in a change or diff record: `,"to":`, `,"value":`, `,"new":`,
+/// `,"from":`, `,"old":`. Returns how many bytes it spans.
+fn change_value_field(rest: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    if rest.first() != Some(&b',') {
+        return None;
+    }
+    i += 1;
+    while rest.get(i) == Some(&b' ') {
+        i += 1;
+    }
+    for f in [
+        &b"\"to\""[..],
+        b"\"value\"",
+        b"\"new\"",
+        b"\"from\"",
+        b"\"old\"",
+    ] {
+        if rest[i..].starts_with(f) {
+            let mut j = i + f.len();
+            while rest.get(j) == Some(&b' ') {
+                j += 1;
+            }
+            return (rest.get(j) == Some(&b':')).then_some(j + 1);
+        }
+    }
+    None
+}
+
+/// The word right before the name on its line is a strong one (`secret key`,
+/// `access token key`): "signing secret key: 9f…" names a secret, not a cache key.
+fn strong_word_before(hay: &[u8], ns: usize) -> bool {
+    let ls = line_start_near(hay, ns);
+    hay[ls..ns]
+        .split(|b| !b.is_ascii_alphanumeric() && *b != b'_' && *b != b'-')
+        .rfind(|w| !w.is_empty())
+        .is_some_and(|w| ns - ls >= w.len() + 1 && hay[ns - 1] == b' ' && strong_name(w))
 }
 
 /// A value that is code: an identifier path (`process.env.MISTRAL_API_KEY`,

@@ -213,6 +213,34 @@ pub(super) fn is_hex_digest(v: &[u8]) -> bool {
     matches!(v.len(), 32 | 40 | 56 | 64 | 96 | 128) && v.iter().all(|b| b.is_ascii_hexdigit())
 }
 
+/// A file path (`/run/secrets/x`, `~/.config/a`, `../keys/b.pem`, `/Users/Lena/x`)
+/// rather than key material that happens to start with `/`, `~` or `.` (an AWS
+/// secret key is base64 and starts with `/` one time in 64; a password `~sJjX…`).
+/// A path starts with `/`, `~/`, `~user/`, `./` or `../`, holds only path bytes,
+/// and has no more capitals than segments.
+fn looks_like_path(v: &[u8]) -> bool {
+    let rest = match v {
+        [b'/', ..] => v,
+        [b'~', ..] => match v.iter().position(|&b| b == b'/') {
+            Some(i)
+                if v[1..i]
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || *b == b'_') =>
+            {
+                v
+            }
+            _ => return false,
+        },
+        [b'.', b'/', ..] | [b'.', b'.', b'/', ..] => v,
+        _ => return false,
+    };
+    let path_byte =
+        |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'.' | b'_' | b'-' | b'~' | b'@');
+    let segments = rest.split(|&b| b == b'/').filter(|s| !s.is_empty()).count();
+    let upper = rest.iter().filter(|b| b.is_ascii_uppercase()).count();
+    rest.iter().all(path_byte) && upper <= segments
+}
+
 /// A value assigned to a credential name that looks like real key material.
 pub(super) fn credential_like(v: &[u8], strong: bool) -> bool {
     if v.len() < 12 || v.len() > MAX_VALUE {
@@ -225,7 +253,7 @@ pub(super) fn credential_like(v: &[u8], strong: bool) -> bool {
         return false;
     }
     let l = v.to_ascii_lowercase();
-    if l.windows(3).any(|w| w == b"://") || matches!(v[0], b'/' | b'~' | b'.') {
+    if l.windows(3).any(|w| w == b"://") || looks_like_path(v) {
         return false;
     }
     // A code reference, not a value: `process.env.OPENAI_API_KEY`, `cfg.auth.token`.
@@ -255,12 +283,12 @@ pub(super) fn credential_like(v: &[u8], strong: bool) -> bool {
     if !mixed {
         return false;
     }
-    // Words joined by dashes (`gpt-4o-mini-2024-07-18`) are not keys.
-    let seps = v
-        .iter()
-        .filter(|&&b| matches!(b, b'-' | b'.' | b'_' | b':' | b'/'))
-        .count();
-    if seps * 5 > v.len() {
+    // Words joined by dashes (`gpt-4o-mini-2024-07-18`) are not keys; a password
+    // dense with symbols (`N.:_z^1b+SG…`, two separators in a row, other symbols)
+    // is not words.
+    let is_sep = |b: &u8| matches!(b, b'-' | b'.' | b'_' | b':' | b'/');
+    let seps = v.iter().filter(|b| is_sep(b)).count();
+    if seps * 5 > v.len() && symbols == 0 && !v.windows(2).any(|w| is_sep(&w[0]) && is_sep(&w[1])) {
         return false;
     }
     random_enough(v)

@@ -350,9 +350,63 @@ fn code_fallbacks_url_at_signs_and_quoted_prose() {
     let line = format!("- saved slack signing secret token `{hex}` (user asked me to remember it)");
     assert_eq!(find(&line).len(), 1, "{line}");
     assert!(find(&format!("- merged commit `{hex}` into main")).is_empty());
+    for line in [
+        format!("here is my new slack signing secret key: {hex} can you put it in the config?"),
+        format!("use this one: slack signing secret -> {hex}"),
+    ] {
+        assert_eq!(find(&line).len(), 1, "{line}");
+    }
+    assert!(find(&format!("cache key: {hex}")).is_empty());
+    let discord = format!(
+        "MTMw{}.{}.{}",
+        rand_alnum(22),
+        rand_alnum(6),
+        rand_alnum(38)
+    );
+    let line = format!(
+        "{{\"subsystem\":\"gateway/reload\",\"msg\":\"config changed\",\"path\":\"channels.discord.token\",\"to\":\"{discord}\"}}"
+    );
+    let h = find(&line);
+    assert_eq!(h.len(), 1, "{line}");
+    assert_eq!(&line.as_bytes()[h[0].start..h[0].end], discord.as_bytes());
+    assert!(find("{\"path\":\"gateway.mode\",\"to\":\"local-loopback-only\"}").is_empty());
+    assert!(find("{\"path\":\"channels.discord.token\",\"to\":\"secretref-managed\"}").is_empty());
+    assert!(find(&format!("the object key: {hex}")).is_empty());
     assert!(find(&format!("rotate the token {hex} tomorrow")).is_empty());
     let k = rand_alnum(32);
     let line = format!("Saved. I set `MISTRAL_API_KEY` to `{k}` and restarted the gateway.");
     assert_eq!(find(&line).len(), 1, "{line}");
     assert!(find("I sent the token to `api.example.com` for review").is_empty());
+}
+
+/// Key material that starts with `/`, `~` or `.` is not a path (an AWS secret key
+/// starts with `/` one time in 64); paths under credential names still are paths.
+#[test]
+fn values_starting_like_paths() {
+    let aws = format!("/{}/{}", rand_alnum(19), rand_alnum(19));
+    let line = format!("aws_secret_access_key={aws}");
+    assert_eq!(find(&line).len(), 1, "{line}");
+    for pw in [
+        format!("~{}*{}", rand_alnum(8), rand_alnum(8)),
+        format!(".{}+{}", rand_alnum(7), rand_alnum(7)),
+    ] {
+        let line = format!("POSTGRES_PASSWORD: {pw}");
+        assert_eq!(find(&line).len(), 1, "{line}");
+    }
+    let line = format!(
+        "pass = {}.:_{}^{}",
+        rand_alnum(3),
+        rand_alnum(8),
+        rand_alnum(6)
+    );
+    assert_eq!(find(&line).len(), 1, "{line}");
+    assert!(find("model_key: gpt-4o-mini-2024-07-18").is_empty());
+    for path in [
+        "token: /var/run/secrets/kubernetes.io/serviceaccount/token",
+        "password: ~/.config/app/password.txt",
+        "secret: ../keys/service-account-2024.json",
+        "apiKey: /Users/Lena/Library/Keys/openai-prod",
+    ] {
+        assert!(find(path).is_empty(), "{path}");
+    }
 }
