@@ -34,5 +34,7 @@ pub mod strictjson;
 pub mod trust;
 pub mod unlock;
 pub mod vault;
+#[cfg(windows)]
+pub mod winsec;
 
 pub use error::{Error, Result};

@@ -295,6 +295,7 @@ fn backup_path(vault: &Vault, b: &Path) -> Result<PathBuf> {
 /// Needs the unlocked vault (the fingerprint is keyed by its identity).
 /// A file about to lose its plaintext must have one name: rewriting one link of a
 /// hard-linked file leaves the secret readable through the others.
+#[cfg(unix)]
 fn refuse_hard_links(path: &Path) -> Result<()> {
     use std::os::unix::fs::MetadataExt;
     match std::fs::symlink_metadata(path) {
@@ -303,6 +304,18 @@ fn refuse_hard_links(path: &Path) -> Result<()> {
             path.display(),
             m.nlink(),
             path.display(),
+            path.display(),
+            path.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(windows)]
+fn refuse_hard_links(path: &Path) -> Result<()> {
+    match crate::fsutil::link_count(path) {
+        Ok(n) if n > 1 => Err(Error::Other(format!(
+            "{} has {n} hard links, so the plaintext would stay readable through the others; list them with `fsutil hardlink list \"{}\"` and remove them (or copy the file and move the copy over it to break the link), then re-run",
             path.display(),
             path.display()
         ))),

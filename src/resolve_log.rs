@@ -4,7 +4,6 @@
 //! opened without following symlinks, rotated to `.1` past 256 KiB.
 
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 /// Rotate past this size.
@@ -24,13 +23,7 @@ pub fn append(vault_dir: &Path, ids: &[String], reason: &str) {
     {
         let _ = std::fs::rename(&p, vault_dir.join("resolve-errors.log.1"));
     }
-    let Ok(mut f) = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(&p)
-    else {
+    let Ok(mut f) = crate::fsutil::open_append_private(&p, false) else {
         return;
     };
     let mut shown: Vec<&str> = ids.iter().take(20).map(String::as_str).collect();

@@ -18,8 +18,6 @@ pub mod verify;
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::OpenOptionsExt;
-use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 
 use hmac::{Hmac, Mac};
@@ -102,9 +100,12 @@ impl Proc {
 
     /// This process.
     pub fn me() -> Proc {
-        // SAFETY: getuid has no preconditions and cannot fail.
-        let uid = unsafe { libc::getuid() };
-        Proc::of(std::process::id(), Some(uid))
+        #[cfg(unix)]
+        let uid = Some(crate::trust::uid());
+        // Windows has no uid; the pid (and the vault's owner-only DACL) is what there is.
+        #[cfg(not(unix))]
+        let uid = None;
+        Proc::of(std::process::id(), uid)
     }
 }
 
@@ -189,13 +190,7 @@ fn last_line(f: &mut File) -> std::io::Result<Option<Vec<u8>>> {
 }
 
 fn open(p: &Path) -> std::io::Result<File> {
-    std::fs::OpenOptions::new()
-        .create(true)
-        .read(true)
-        .append(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(p)
+    crate::fsutil::open_append_private(p, true)
 }
 
 /// Append `record`. Best effort: a log that cannot be written never changes what the
@@ -212,20 +207,13 @@ pub fn append(vault_dir: &Path, key: Option<&Key>, record: &Record) {
 fn try_append(vault_dir: &Path, key: Option<&Key>, record: &Record) -> std::io::Result<()> {
     let p = path(vault_dir);
     let mut f = open(&p)?;
-    // SAFETY: flock on a descriptor we own; released when `f` closes.
-    if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } != 0 {
+    // flock (Windows: LockFileEx) on a descriptor we own; released when `f` closes.
+    if !crate::fsutil::lock_exclusive(&f) {
         return Err(std::io::Error::last_os_error());
     }
     // Another writer may have rotated the file between our open and our lock.
-    let same = std::fs::symlink_metadata(&p).ok().map(|m| {
-        use std::os::unix::fs::MetadataExt;
-        (m.dev(), m.ino())
-    });
-    let mine = {
-        use std::os::unix::fs::MetadataExt;
-        let m = f.metadata()?;
-        (m.dev(), m.ino())
-    };
+    let same = crate::fsutil::file_id(&p, false).ok();
+    let mine = crate::fsutil::file_id_of(&f)?;
     if same != Some(mine) {
         drop(f);
         return try_append(vault_dir, key, record);
@@ -235,18 +223,16 @@ fn try_append(vault_dir: &Path, key: Option<&Key>, record: &Record) -> std::io::
         std::fs::rename(&p, rotated(vault_dir))?;
         let old = f;
         f = open(&p)?;
-        // SAFETY: as above.
-        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } != 0 {
+        if !crate::fsutil::lock_exclusive(&f) {
             return Err(std::io::Error::last_os_error());
         }
         drop(old);
     } else if prev_line.is_none() {
         // A fresh file after a rotation chains to the rotated file's last line.
-        if let Ok(mut r) = std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(rotated(vault_dir))
-        {
+        if let Ok(mut r) = crate::fsutil::open_nofollow(
+            std::fs::OpenOptions::new().read(true),
+            &rotated(vault_dir),
+        ) {
             prev_line = last_line(&mut r)?;
         }
     }
@@ -263,11 +249,7 @@ fn try_append(vault_dir: &Path, key: Option<&Key>, record: &Record) -> std::io::
 pub fn read_all(vault_dir: &Path) -> std::io::Result<Vec<(PathBuf, usize, Vec<u8>)>> {
     let mut out = Vec::new();
     for p in [rotated(vault_dir), path(vault_dir)] {
-        let f = match std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&p)
-        {
+        let f = match crate::fsutil::open_nofollow(std::fs::OpenOptions::new().read(true), &p) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(e) => return Err(e),

@@ -1,19 +1,48 @@
 //! The synchronous agent client: connect, send one JSON line, read one reply line.
 
 use std::io::{BufRead, BufReader, Read, Write};
+#[cfg(unix)]
 use std::os::unix::fs::FileTypeExt;
+#[cfg(unix)]
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
+#[cfg(unix)]
 use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use zeroize::Zeroizing;
 
+#[cfg(unix)]
 use super::paths::{candidates, AgentPaths};
 use super::{codes, PROTOCOL_VERSION};
 use crate::secret::{ExposeSecret, SecretString};
+#[cfg(unix)]
 use crate::trust;
+
+/// The connection to the agent: a Unix socket. On Windows there is none yet, so a
+/// `Client` cannot be made (see [`super::NOT_ON_WINDOWS`]).
+#[cfg(unix)]
+type Stream = UnixStream;
+#[cfg(windows)]
+enum Stream {}
+
+#[cfg(windows)]
+impl Read for Stream {
+    fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+        match *self {}
+    }
+}
+
+#[cfg(windows)]
+impl Write for Stream {
+    fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+        match *self {}
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match *self {}
+    }
+}
 
 /// The largest reply the client reads (a 512-id batch of large values fits easily).
 const MAX_REPLY: u64 = 64 << 20;
@@ -82,7 +111,7 @@ struct Reply<'a> {
 }
 
 pub struct Client {
-    stream: BufReader<UnixStream>,
+    stream: BufReader<Stream>,
     pub socket: PathBuf,
 }
 
@@ -96,6 +125,19 @@ impl std::fmt::Display for NotRunning {
     }
 }
 
+#[cfg(windows)]
+impl Client {
+    /// No agent on Windows yet: always [`NotRunning`] with the reason and what to
+    /// use instead.
+    pub fn connect(_vault_dir: &Path, _vault_id: &str) -> Result<Client, NotRunning> {
+        Err(NotRunning(format!(
+            "not running ({})",
+            super::NOT_ON_WINDOWS
+        )))
+    }
+}
+
+#[cfg(unix)]
 impl Client {
     /// Connect to this vault's agent, trying every place it may listen.
     pub fn connect(vault_dir: &Path, vault_id: &str) -> Result<Client, NotRunning> {
@@ -162,7 +204,9 @@ impl Client {
             socket: p.socket.clone(),
         })
     }
+}
 
+impl Client {
     /// Send one request line; read one reply line.
     fn call(&mut self, req: &[u8]) -> Result<Zeroizing<Vec<u8>>, AgentError> {
         let sock = self.socket.clone();

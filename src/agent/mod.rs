@@ -7,6 +7,12 @@
 //! - [`server`]: the tokio server (`clawvault agent run`).
 //! - [`locked`]: mlock'ed, zeroized memory and process hardening.
 //!
+//! Windows: the agent is not available yet (it needs a named pipe that admits only
+//! the same user's SID in place of the Unix socket and its peer-uid check). There
+//! `paths` and `server` are not built, and [`client::Client::connect`] answers
+//! [`client::NotRunning`] with [`NOT_ON_WINDOWS`], so every command that would use
+//! the agent falls back to unlocking the vault itself, and `agent start|run` refuse.
+//!
 //! Protocol: newline-delimited JSON, one request and one reply per line, each with
 //! `"v":1`. Requests: `{"v":1,"op":"status"}`, `{"v":1,"op":"unlock","passphrase":..}`,
 //! `{"v":1,"op":"lock"}`, `{"v":1,"op":"resolve","ids":[..]}`, `{"v":1,"op":"stop"}`.
@@ -17,8 +23,14 @@
 pub mod client;
 pub mod locked;
 pub mod offline;
+#[cfg(unix)]
 pub mod paths;
+#[cfg(unix)]
 pub mod server;
+
+/// Why no agent answers on Windows, and what to use instead.
+#[cfg(windows)]
+pub const NOT_ON_WINDOWS: &str = "the clawvault agent is not yet available on Windows; use the keychain backend (Windows Credential Manager, `clawvault init --backend keychain`) or an unattended unlock source (--passphrase-file, --passphrase-fd, `clawvault unlock --remember keychain`)";
 
 /// The agent protocol version.
 pub const PROTOCOL_VERSION: u64 = 1;

@@ -1,19 +1,30 @@
 //! `clawvault agent start|stop|status|run`.
 
+#[cfg(unix)]
 use std::io::Read;
+#[cfg(unix)]
 use std::os::unix::fs::OpenOptionsExt;
+#[cfg(unix)]
 use std::os::unix::process::CommandExt;
-use std::process::{ExitCode, Stdio};
+use std::process::ExitCode;
+#[cfg(unix)]
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use clap::{Args, Subcommand};
 
 use clawvault::agent::client::Client;
+#[cfg(unix)]
 use clawvault::agent::{locked, paths, server};
+#[cfg(unix)]
+use clawvault::fsutil;
+#[cfg(unix)]
 use clawvault::unlock::{self, NoPrompt, Sources};
-use clawvault::{fsutil, Error, Result};
+use clawvault::{Error, Result};
 
-use super::{prompt, Ctx};
+#[cfg(unix)]
+use super::prompt;
+use super::Ctx;
 
 #[derive(Debug, Subcommand)]
 pub enum AgentCmd {
@@ -50,6 +61,7 @@ pub struct RunArgs {
     pub offline_grace: Option<String>,
 }
 
+#[cfg(unix)]
 fn parse_grace(s: &Option<String>) -> Result<Option<Duration>> {
     s.as_deref()
         .map(|g| {
@@ -62,6 +74,7 @@ fn parse_grace(s: &Option<String>) -> Result<Option<Duration>> {
         .transpose()
 }
 
+#[cfg(unix)]
 fn parse_idle(s: &str) -> Result<Option<Duration>> {
     if s.trim() == "0" {
         return Ok(None);
@@ -82,6 +95,19 @@ pub fn run(ctx: &Ctx, c: AgentCmd) -> Result<ExitCode> {
     }
 }
 
+/// Windows: the agent is not available yet (it needs a named pipe restricted to the
+/// user's SID); say so and what to use instead.
+#[cfg(windows)]
+fn run_foreground(_ctx: &Ctx, _a: &RunArgs) -> Result<ExitCode> {
+    Err(Error::Other(clawvault::agent::NOT_ON_WINDOWS.into()))
+}
+
+#[cfg(windows)]
+fn start(_ctx: &Ctx, _a: &RunArgs) -> Result<ExitCode> {
+    Err(Error::Other(clawvault::agent::NOT_ON_WINDOWS.into()))
+}
+
+#[cfg(unix)]
 fn run_foreground(ctx: &Ctx, a: &RunArgs) -> Result<ExitCode> {
     let idle = parse_idle(&a.idle)?;
     let offline_grace = parse_grace(&a.offline_grace)?;
@@ -125,6 +151,7 @@ fn run_foreground(ctx: &Ctx, a: &RunArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+#[cfg(unix)]
 fn start(ctx: &Ctx, a: &RunArgs) -> Result<ExitCode> {
     parse_idle(&a.idle)?;
     parse_grace(&a.offline_grace)?;
@@ -257,6 +284,7 @@ fn start(ctx: &Ctx, a: &RunArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+#[cfg(unix)]
 fn log_tail(path: &std::path::Path, from: u64) -> String {
     let mut s = String::new();
     if let Ok(mut f) = std::fs::File::open(path) {

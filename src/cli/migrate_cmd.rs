@@ -356,8 +356,11 @@ pub fn exec(ctx: &Ctx, a: ExecArgs) -> Result<ExitCode> {
         .status()
         .map_err(|e| Error::Other(format!("cannot run {cmd}: {e}")))?;
     drop(env);
-    use std::os::unix::process::ExitStatusExt;
-    Ok(match (status.code(), status.signal()) {
+    #[cfg(unix)]
+    let signal = std::os::unix::process::ExitStatusExt::signal(&status);
+    #[cfg(not(unix))]
+    let signal: Option<i32> = None; // Windows: every exit has a code
+    Ok(match (status.code(), signal) {
         (Some(c), _) => ExitCode::from(c as u8),
         (None, Some(sig)) => ExitCode::from(128u8.wrapping_add(sig as u8)),
         _ => ExitCode::from(1),

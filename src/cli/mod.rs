@@ -304,6 +304,7 @@ fn changes_secrets(c: &Command) -> bool {
     }
 }
 
+#[cfg(unix)]
 fn set_cloexec(fd: i32) {
     // SAFETY: F_GETFD/F_SETFD on an integer fd; a bad fd just fails.
     unsafe {
@@ -311,6 +312,16 @@ fn set_cloexec(fd: i32) {
         if flags >= 0 {
             libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC);
         }
+    }
+}
+
+/// Windows: `--passphrase-fd` names an inherited handle; stop children inheriting it.
+#[cfg(windows)]
+fn set_cloexec(fd: i32) {
+    use windows_sys::Win32::Foundation::{SetHandleInformation, HANDLE_FLAG_INHERIT};
+    if fd > 0 && clawvault::fsutil::fd_is_open(fd) {
+        // SAFETY: only clears a flag on an open handle value; a bad one just fails.
+        unsafe { SetHandleInformation(fd as usize as _, HANDLE_FLAG_INHERIT, 0) };
     }
 }
 

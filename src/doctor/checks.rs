@@ -5,6 +5,7 @@
 
 use std::collections::HashSet;
 use std::fs;
+#[cfg(unix)]
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
@@ -36,28 +37,15 @@ impl Subject {
     }
 }
 
+#[cfg(unix)]
 fn euid() -> u32 {
     // SAFETY: geteuid has no preconditions and cannot fail.
     unsafe { libc::geteuid() }
 }
 
-/// Mode, owner and symlink checks for one path.
-pub fn check_path(path: &Path, subject: Subject, out: &mut Vec<Finding>) {
-    let Ok(lmeta) = fs::symlink_metadata(path) else {
-        return;
-    };
-    let prefix = subject.check_prefix();
-    if lmeta.file_type().is_symlink() {
-        out.push(Finding::new(
-            format!("{prefix}.symlink"),
-            Severity::Warn,
-            "is a symlink: whoever controls the link target controls what OpenClaw reads and writes".into(),
-            path,
-            None,
-            "replace the symlink with the real file or directory (mv the target into place)".into(),
-        ));
-    }
-    let Ok(meta) = fs::metadata(path) else { return };
+/// Mode and owner findings (Unix: the mode as others can reach it, and the uid).
+#[cfg(unix)]
+fn permission_findings(path: &Path, meta: &fs::Metadata, prefix: &str, out: &mut Vec<Finding>) {
     let dir = meta.is_dir();
     let mode = meta.mode() & 0o7777;
     let want = if dir { 0o700 } else { 0o600 };
@@ -113,6 +101,81 @@ pub fn check_path(path: &Path, subject: Subject, out: &mut Vec<Finding>) {
             ),
         ));
     }
+}
+
+/// DACL and owner findings (Windows): anyone besides the user and the system
+/// principals who may read or write it, and an owner who is not the user. The fix
+/// is the owner-only DACL (the same `Chmod` action the Unix check proposes).
+#[cfg(windows)]
+fn permission_findings(path: &Path, meta: &fs::Metadata, prefix: &str, out: &mut Vec<Finding>) {
+    let want = if meta.is_dir() { 0o700 } else { 0o600 };
+    let Ok(Some(x)) = crate::trust::check_private(path) else {
+        return;
+    };
+    if !x.who.is_empty() {
+        let sev = if x.world || x.writable {
+            Severity::Error
+        } else {
+            Severity::Warn
+        };
+        let mut f = Finding::new(
+            format!("{prefix}.loose-permissions"),
+            sev,
+            format!(
+                "its DACL lets {} {}",
+                x.who.join(", "),
+                if x.writable {
+                    "read or write it"
+                } else {
+                    "read it"
+                }
+            ),
+            path,
+            None,
+            x.fix.clone(),
+        );
+        f.action = Some(FixAction::Chmod {
+            path: path.to_path_buf(),
+            mode: want,
+        });
+        out.push(f);
+    }
+    if let Some(owner) = &x.foreign_owner {
+        let me = crate::winsec::current_user()
+            .map(|s| s.string())
+            .unwrap_or_default();
+        out.push(Finding::new(
+            format!("{prefix}.owner"),
+            Severity::Error,
+            format!("owned by {owner}, not by you ({me}): that user can read and replace it"),
+            path,
+            None,
+            format!(
+                "icacls {} /setowner *{me} (as an administrator), or move it to a directory you own",
+                shell_quote(path)
+            ),
+        ));
+    }
+}
+
+/// Mode, owner and symlink checks for one path.
+pub fn check_path(path: &Path, subject: Subject, out: &mut Vec<Finding>) {
+    let Ok(lmeta) = fs::symlink_metadata(path) else {
+        return;
+    };
+    let prefix = subject.check_prefix();
+    if lmeta.file_type().is_symlink() {
+        out.push(Finding::new(
+            format!("{prefix}.symlink"),
+            Severity::Warn,
+            "is a symlink: whoever controls the link target controls what OpenClaw reads and writes".into(),
+            path,
+            None,
+            "replace the symlink with the real file or directory (mv the target into place)".into(),
+        ));
+    }
+    let Ok(meta) = fs::metadata(path) else { return };
+    permission_findings(path, &meta, prefix, out);
     if matches!(subject, Subject::StateDir | Subject::VaultDir) {
         if let Some(repo) = git_work_tree(path) {
             out.push(Finding::new(

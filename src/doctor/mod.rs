@@ -19,6 +19,7 @@ pub mod fix;
 mod formats;
 mod harvest;
 mod home;
+#[cfg(unix)]
 pub mod reach;
 mod render;
 pub mod resolve_failures;
@@ -28,7 +29,6 @@ pub mod suppress;
 
 use std::collections::{HashMap, HashSet};
 use std::io::{self, IsTerminal, Write};
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -652,8 +652,11 @@ pub fn audit(input: &AuditInput<'_>, progress: &Progress) -> Result<Report, Doct
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {
-    match (std::fs::metadata(a), std::fs::metadata(b)) {
-        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+    match (
+        crate::fsutil::file_id(a, true),
+        crate::fsutil::file_id(b, true),
+    ) {
+        (Ok(x), Ok(y)) => x == y,
         _ => a == b,
     }
 }
@@ -676,10 +679,10 @@ fn dedup_targets(targets: &mut Vec<Target>) {
     let mut seen: HashMap<(u64, u64), usize> = HashMap::new();
     let mut keep = vec![true; targets.len()];
     for i in 0..targets.len() {
-        let Ok(m) = std::fs::metadata(&targets[i].path) else {
+        let Ok(id) = crate::fsutil::file_id(&targets[i].path, true) else {
             continue;
         };
-        match seen.get(&(m.dev(), m.ino())) {
+        match seen.get(&id) {
             Some(&j) => {
                 if targets[j].category == Category::Given {
                     targets[j].category = targets[i].category;
@@ -687,7 +690,7 @@ fn dedup_targets(targets: &mut Vec<Target>) {
                 keep[i] = false;
             }
             None => {
-                seen.insert((m.dev(), m.ino()), i);
+                seen.insert(id, i);
             }
         }
     }
@@ -891,9 +894,12 @@ fn file_findings(
     let mut device: Option<HashSet<[u8; 32]>> = None;
     let mut any_inline = false;
     if let Some(st) = &st {
+        #[cfg(unix)]
         let tight = std::fs::metadata(&t.path)
-            .map(|m| m.mode() & 0o077 == 0)
+            .map(|m| std::os::unix::fs::MetadataExt::mode(&m) & 0o077 == 0)
             .unwrap_or(false);
+        #[cfg(windows)]
+        let tight = matches!(crate::trust::check_private(&t.path), Ok(None));
         for (id, provider, needle) in &st.oauth {
             let line = checks::line_of(&bytes, needle);
             out.push(Finding::new(

@@ -4,7 +4,6 @@
 //! reason (clawvault's own one-line error: ids and causes, never values).
 
 use std::io::Read;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use super::{Finding, Severity};
@@ -14,11 +13,7 @@ pub const RECENT_MS: u64 = 24 * 60 * 60 * 1000;
 
 pub fn check(vault_dir: &Path, now_ms: u64, out: &mut Vec<Finding>) {
     let path = crate::resolve_log::path(vault_dir);
-    let Ok(f) = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(&path)
-    else {
+    let Ok(f) = crate::fsutil::open_nofollow(std::fs::OpenOptions::new().read(true), &path) else {
         return;
     };
     let mut text = String::new();

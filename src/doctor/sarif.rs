@@ -15,9 +15,31 @@ const INFO_URI: &str = "https://github.com/clawvault/clawvault#doctor";
 
 /// A `file://` URI for an absolute path (percent-encoded; `/` kept).
 pub fn file_uri(path: &Path) -> String {
-    use std::os::unix::ffi::OsStrExt;
-    let mut s = String::from("file://");
-    for &b in path.as_os_str().as_bytes() {
+    #[cfg(unix)]
+    let (mut s, bytes) = {
+        use std::os::unix::ffi::OsStrExt;
+        (
+            String::from("file://"),
+            path.as_os_str().as_bytes().to_vec(),
+        )
+    };
+    // Windows: `file:///C:/dir/file`, UTF-8 percent-encoded, `\\?\` dropped.
+    #[cfg(windows)]
+    let (mut s, bytes) = {
+        let p = path.to_string_lossy();
+        let p = p.strip_prefix(r"\\?\").unwrap_or(&p).replace('\\', "/");
+        let mut s = String::from("file:///");
+        // The drive (`C:`) stays as it is; the rest is encoded like a Unix path.
+        let rest = match p.as_bytes() {
+            [d, b':', ..] if d.is_ascii_alphabetic() => {
+                s.push_str(&p[..2]);
+                &p[2..]
+            }
+            _ => &p[..],
+        };
+        (s, rest.as_bytes().to_vec())
+    };
+    for &b in &bytes {
         if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
             s.push(b as char);
         } else {

@@ -6,7 +6,6 @@
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -277,10 +276,8 @@ fn scan_segment(
     packed: bool,
     progress: &Progress,
 ) -> io::Result<SegOut> {
-    let mut f = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)?;
+    let mut f =
+        crate::fsutil::open_nofollow_nonblock(std::fs::OpenOptions::new().read(true), path)?;
     let lb = seg_start.min(LOOKBEHIND as u64);
     let mut base = seg_start - lb; // absolute offset of buf[0]
     if base > 0 {

@@ -5,6 +5,7 @@
 //! key, its order and every number as written); a file with comments, trailing
 //! commas or unquoted keys is left alone and the caller prints the snippet instead.
 
+#[cfg(unix)]
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
@@ -109,23 +110,35 @@ pub fn check_command(path: &Path) -> Result<()> {
     if !meta.is_file() {
         return Err(bad("it is not a regular file".into()));
     }
-    let uid = unsafe { libc::geteuid() };
-    if meta.uid() != uid {
-        return Err(bad(format!(
-            "it is owned by uid {}, not by the current user (uid {uid})",
-            meta.uid()
-        )));
+    #[cfg(windows)]
+    {
+        // No uid or mode bits: the owner must be the user (or a system principal,
+        // e.g. under Program Files) and its DACL must let no one else write it or
+        // a directory above it. There is no executable bit to check.
+        let _ = &meta;
+        crate::trust::check(path, crate::trust::Kind::File)
+            .map_err(|u| bad(format!("it {}; {}", u.reason, u.fix)))
     }
-    if meta.mode() & 0o022 != 0 {
-        return Err(bad(format!(
-            "it is group- or world-writable (mode {:o})",
-            meta.mode() & 0o777
-        )));
+    #[cfg(unix)]
+    {
+        let uid = unsafe { libc::geteuid() };
+        if meta.uid() != uid {
+            return Err(bad(format!(
+                "it is owned by uid {}, not by the current user (uid {uid})",
+                meta.uid()
+            )));
+        }
+        if meta.mode() & 0o022 != 0 {
+            return Err(bad(format!(
+                "it is group- or world-writable (mode {:o})",
+                meta.mode() & 0o777
+            )));
+        }
+        if meta.mode() & 0o100 == 0 {
+            return Err(bad("it is not executable by its owner".into()));
+        }
+        Ok(())
     }
-    if meta.mode() & 0o100 == 0 {
-        return Err(bad("it is not executable by its owner".into()));
-    }
-    Ok(())
 }
 
 /// What `register` did.

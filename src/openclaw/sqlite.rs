@@ -269,11 +269,38 @@ pub fn open_by_others(path: &Path) -> Vec<String> {
     out
 }
 
+#[cfg(unix)]
+fn gateway_lock_dir(state: &StateDir) -> Option<std::fs::ReadDir> {
+    let uid = unsafe { libc::geteuid() };
+    std::fs::read_dir(state.path.join("tmp").join(format!("openclaw-{uid}"))).ok()
+}
+
+/// Windows has no uid for Node's `os.userInfo().uid` to name the directory by;
+/// the first `openclaw-*` directory under `<state>/tmp` is the one.
+#[cfg(windows)]
+fn gateway_lock_dir(state: &StateDir) -> Option<std::fs::ReadDir> {
+    let tmp = state.path.join("tmp");
+    std::fs::read_dir(&tmp)
+        .ok()?
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().starts_with("openclaw-"))
+        .and_then(|e| std::fs::read_dir(e.path()).ok())
+}
+
+/// kill(pid, 0): does the process exist?
+#[cfg(unix)]
+fn pid_exists(pid: i64) -> bool {
+    pid > 0 && unsafe { libc::kill(pid as libc::pid_t, 0) } == 0
+}
+
+#[cfg(windows)]
+fn pid_exists(pid: i64) -> bool {
+    crate::fsutil::pid_alive(pid)
+}
+
 /// A live OpenClaw gateway lock (`<state>/tmp/openclaw-<uid>/gateway*.lock`).
 pub fn live_gateway_lock(state: &StateDir) -> Option<String> {
-    let uid = unsafe { libc::geteuid() };
-    let dir = state.path.join("tmp").join(format!("openclaw-{uid}"));
-    for e in std::fs::read_dir(&dir).ok()?.flatten() {
+    for e in gateway_lock_dir(state)?.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
         if !(name.starts_with("gateway") && name.ends_with(".lock")) {
             continue;
@@ -284,7 +311,7 @@ pub fn live_gateway_lock(state: &StateDir) -> Option<String> {
             .and_then(|v| v.get("pid").and_then(|p| p.as_i64()));
         if let Some(pid) = pid {
             // kill(pid, 0): does the process exist?
-            if pid > 0 && unsafe { libc::kill(pid as libc::pid_t, 0) } == 0 {
+            if pid_exists(pid) {
                 return Some(format!(
                     "the OpenClaw gateway (pid {pid}, lock {})",
                     e.path().display()

@@ -10,15 +10,11 @@
 //! by the CLI through [`Prompter`] (the library never touches the terminal).
 
 use std::fmt;
-use std::fs::File;
 use std::io::Read;
-use std::os::fd::FromRawFd;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
-use crate::fsutil::mode_is_loose;
 use crate::secret::{strip_trailing_newline, SecretString};
 use crate::vault::{Vault, VaultError};
 
@@ -108,12 +104,8 @@ impl std::error::Error for UnlockError {}
 /// Read a passphrase file: refuses group/world-readable files, strips one trailing
 /// newline, refuses an empty passphrase.
 pub fn read_passphrase_file(path: &Path) -> Result<SecretString, String> {
-    use std::os::unix::fs::OpenOptionsExt;
     // No blocking on a FIFO planted in its place; the type is checked on the open file.
-    let f = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
+    let f = crate::fsutil::open_nonblock(std::fs::OpenOptions::new().read(true), path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let meta = f
         .metadata()
@@ -124,24 +116,56 @@ pub fn read_passphrase_file(path: &Path) -> Result<SecretString, String> {
     // Owned by us (or root, e.g. a systemd credential) and no one else can replace
     // it or a directory above it.
     crate::trust::check_open(path, &meta).map_err(|e| e.to_string())?;
-    if mode_is_loose(meta.mode()) {
-        return Err(format!(
-            "{} is readable or writable by group or others (mode {:o}); run chmod 600 on it",
-            path.display(),
-            meta.mode() & 0o777
-        ));
+    if let Some(problem) = loose(path, &meta, true) {
+        return Err(problem);
     }
     read_all(f).map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// Why a passphrase file is readable or writable by someone else, in one line with
+/// its fix; `None` when only its owner may.
+#[cfg(unix)]
+fn loose(path: &Path, meta: &std::fs::Metadata, with_mode: bool) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    crate::fsutil::mode_is_loose(meta.mode()).then(|| {
+        if with_mode {
+            format!(
+                "{} is readable or writable by group or others (mode {:o}); run chmod 600 on it",
+                path.display(),
+                meta.mode() & 0o777
+            )
+        } else {
+            format!(
+                "{} is readable or writable by group or others; run chmod 600 on it",
+                path.display()
+            )
+        }
+    })
+}
+
+/// Windows: its DACL lets someone besides the user (and the system principals) in.
+#[cfg(windows)]
+fn loose(path: &Path, _meta: &std::fs::Metadata, _with_mode: bool) -> Option<String> {
+    match crate::trust::check_private(path) {
+        Ok(None) => None,
+        Ok(Some(x)) => Some(format!(
+            "{}: {}; run `{}`",
+            path.display(),
+            x.describe(),
+            x.fix
+        )),
+        Err(e) => Some(format!("cannot check who may read {}: {e}", path.display())),
+    }
+}
+
 /// Read a passphrase from an inherited file descriptor (until EOF).
 pub fn read_passphrase_fd(fd: i32) -> Result<SecretString, String> {
-    if fd < 0 || unsafe { libc::fcntl(fd, libc::F_GETFD) } == -1 {
+    if !crate::fsutil::fd_is_open(fd) {
         return Err(format!("file descriptor {fd} is not open"));
     }
     // SAFETY: the fd is open (checked above) and ours to consume: the user handed it
     // to us for exactly this purpose. It is closed when `f` drops.
-    let f = unsafe { File::from_raw_fd(fd) };
+    let f = unsafe { crate::fsutil::file_from_fd(fd) };
     read_all(f).map_err(|e| format!("file descriptor {fd}: {e}"))
 }
 
@@ -510,13 +534,9 @@ pub fn status(vault: &Vault, opts: &UnlockOptions, tty: bool) -> Vec<SourceStatu
                 "unavailable",
                 format!("{} is not a regular file", p.display()),
             ),
-            Ok(m) if mode_is_loose(m.mode()) => (
-                "unavailable",
-                format!(
-                    "{} is readable or writable by group or others; run chmod 600 on it",
-                    p.display()
-                ),
-            ),
+            Ok(m) if loose(p, &m, false).is_some() => {
+                ("unavailable", loose(p, &m, false).unwrap_or_default())
+            }
             Ok(_) => ("available", format!("{} (checked when used)", p.display())),
         }
     };
@@ -545,8 +565,7 @@ pub fn status(vault: &Vault, opts: &UnlockOptions, tty: bool) -> Vec<SourceStatu
         pass.push((s, format!("CLAWVAULT_PASSPHRASE_FILE={d}")));
     }
     if let Some(fd) = opts.passphrase_fd {
-        // SAFETY: F_GETFD only inspects the descriptor.
-        let open = fd >= 0 && unsafe { libc::fcntl(fd, libc::F_GETFD) } != -1;
+        let open = crate::fsutil::fd_is_open(fd);
         pass.push(if open {
             (
                 "available",

@@ -94,16 +94,23 @@ pub(super) fn read_secret_file(
             // others, who could otherwise swap in a token of their own.
             crate::trust::check(path, crate::trust::Kind::File).map_err(|e| e.to_string())?;
         }
+        #[cfg(windows)]
+        {
+            // The same two checks with owners and DACLs: nobody else may read it,
+            // and nobody else may replace it or a directory above it.
+            if let Some(x) = crate::trust::check_private(path)
+                .map_err(|e| format!("cannot check who may read {shown}: {e}"))?
+            {
+                return Err(format!("{shown}: {}; run `{}`", x.describe(), x.fix));
+            }
+            crate::trust::check(path, crate::trust::Kind::File).map_err(|e| e.to_string())?;
+        }
     }
     let bytes = {
         // Capped, and never blocking on a FIFO planted in its place.
         use std::io::Read;
-        use std::os::unix::fs::OpenOptionsExt;
         let mut b = Zeroizing::new(Vec::new());
-        std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NONBLOCK)
-            .open(path)
+        crate::fsutil::open_nonblock(std::fs::OpenOptions::new().read(true), path)
             .and_then(|f| f.take(64 * 1024).read_to_end(&mut b))
             .map_err(|e| format!("cannot read {shown}: {e}"))?;
         b

@@ -6,7 +6,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -137,7 +136,7 @@ pub fn apply(
             path: path.clone(),
             mode,
         };
-        let summary = format!("chmod {mode:o} {}", shell_quote(&path));
+        let summary = chmod_summary(&path, mode);
         match fs::symlink_metadata(&path) {
             Ok(m) if m.file_type().is_symlink() => {
                 outcome.refused.push(format!(
@@ -160,11 +159,9 @@ pub fn apply(
         ) {
             continue;
         }
-        fs::set_permissions(&path, fs::Permissions::from_mode(mode)).map_err(|e| {
-            DoctorError::Fix {
-                path: path.clone(),
-                reason: format!("chmod failed: {e}"),
-            }
+        chmod(&path, mode).map_err(|e| DoctorError::Fix {
+            path: path.clone(),
+            reason: format!("chmod failed: {e}"),
         })?;
         outcome.applied.push(summary);
         done.push(action);
@@ -492,17 +489,9 @@ fn scrub(
         rand::random::<u32>()
     ));
     {
-        let mut src = OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(path)
-            .map_err(io_fix(path))?;
-        let dst = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&backup)
-            .map_err(io_fix(&backup))?;
+        let mut src =
+            fsutil::open_nofollow(OpenOptions::new().read(true), path).map_err(io_fix(path))?;
+        let dst = fsutil::create_new_private(&backup).map_err(io_fix(&backup))?;
         let enc =
             age::Encryptor::with_recipients(std::iter::once(recipient as &dyn age::Recipient))
                 .map_err(|e| DoctorError::Fix {
@@ -524,19 +513,9 @@ fn scrub(
         rand::random::<u64>()
     ));
     let result = (|| -> io::Result<()> {
-        let out = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&tmp)?;
+        let out = fsutil::create_new_private(&tmp)?;
         let mut w = BufWriter::new(out);
-        let mut r = BufReader::new(
-            OpenOptions::new()
-                .read(true)
-                .custom_flags(libc::O_NOFOLLOW)
-                .open(path)?,
-        );
+        let mut r = BufReader::new(fsutil::open_nofollow(OpenOptions::new().read(true), path)?);
         let mut n = 1u64;
         loop {
             let chunk = r.fill_buf()?;
@@ -562,8 +541,8 @@ fn scrub(
         }
         let out = w.into_inner().map_err(|e| e.into_error())?;
         out.sync_all()?;
-        fs::rename(&tmp, path)?;
-        File::open(dir)?.sync_all()
+        fsutil::replace(&tmp, path)?;
+        fsutil::sync_dir(dir)
     })();
     if let Err(e) = result {
         let _ = fs::remove_file(&tmp);
@@ -573,4 +552,27 @@ fn scrub(
         });
     }
     Ok(backup)
+}
+
+/// What a `Chmod` fix does, in one line for the consent prompt and the report.
+#[cfg(unix)]
+fn chmod_summary(path: &Path, mode: u32) -> String {
+    format!("chmod {mode:o} {}", shell_quote(path))
+}
+
+#[cfg(unix)]
+fn chmod(path: &Path, mode: u32) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(mode))
+}
+
+/// On Windows a `Chmod` fix (0600/0700) gives the path the owner-only DACL.
+#[cfg(windows)]
+fn chmod_summary(path: &Path, _mode: u32) -> String {
+    format!("owner-only DACL on {}", shell_quote(path))
+}
+
+#[cfg(windows)]
+fn chmod(path: &Path, _mode: u32) -> io::Result<()> {
+    fsutil::make_private(path)
 }

@@ -22,7 +22,6 @@
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::Read;
-use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -257,11 +256,7 @@ pub fn redact_file(
     recipient: &age::x25519::Recipient,
     backup_dir: &Path,
 ) -> Result<Option<Redacted>, DoctorError> {
-    let f: File = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)
+    let f: File = fsutil::open_nofollow(OpenOptions::new().read(true).write(true), path)
         .map_err(io_fix(path))?;
     let meta = f.metadata().map_err(io_fix(path))?;
     if !meta.is_file() {
@@ -352,7 +347,7 @@ pub fn redact_file(
                         let _ = std::fs::remove_file(old);
                     }
                     for (k, (at, bytes)) in patches.iter().enumerate() {
-                        f.write_all_at(bytes, *at as u64).map_err(io_fix(path))?;
+                        fsutil::write_all_at(&f, bytes, *at as u64).map_err(io_fix(path))?;
                         if k == 0 {
                             fsutil::crash_point("doctor.redact.first-line-written");
                         }
@@ -382,8 +377,7 @@ pub fn redact_file(
         if now > buf.len() as u64 {
             let old = buf.len();
             buf.resize(now as usize, 0);
-            f.read_exact_at(&mut buf[old..], old as u64)
-                .map_err(io_fix(path))?;
+            fsutil::read_exact_at(&f, &mut buf[old..], old as u64).map_err(io_fix(path))?;
             continue;
         }
         if done == buf.len() || round + 1 == MAX_ROUNDS {

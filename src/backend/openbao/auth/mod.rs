@@ -30,6 +30,7 @@ pub(super) struct FileStamp {
 
 /// The file's stamp, following symlinks (Kubernetes projects tokens through a
 /// `..data` symlink swap); `None` when it cannot be read.
+#[cfg(unix)]
 pub(super) fn file_stamp(path: &std::path::Path) -> Option<FileStamp> {
     use std::os::unix::fs::MetadataExt;
     let m = std::fs::metadata(path).ok()?;
@@ -37,6 +38,25 @@ pub(super) fn file_stamp(path: &std::path::Path) -> Option<FileStamp> {
         dev: m.dev(),
         ino: m.ino(),
         mtime_ns: i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
+        len: m.len(),
+    })
+}
+
+/// Windows: (volume serial, file index) for (dev, ino), and the modification time.
+#[cfg(windows)]
+pub(super) fn file_stamp(path: &std::path::Path) -> Option<FileStamp> {
+    let m = std::fs::metadata(path).ok()?;
+    let (dev, ino) = crate::fsutil::file_id(path, true).ok()?;
+    let mtime_ns = m
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as i128)
+        .unwrap_or(0);
+    Some(FileStamp {
+        dev,
+        ino,
+        mtime_ns,
         len: m.len(),
     })
 }

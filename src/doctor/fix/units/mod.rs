@@ -15,6 +15,7 @@
 use std::collections::BTreeSet;
 use std::fs;
 use std::io::Write;
+#[cfg(unix)]
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
@@ -245,6 +246,7 @@ pub fn fix_units(
         if !super::consent(decide, outcome, &action, &summary, "pass --yes to apply") {
             continue;
         }
+        #[cfg(unix)]
         let mode = fs::metadata(&path)
             .map(|m| m.permissions().mode() & 0o7777)
             .unwrap_or(0o600);
@@ -252,7 +254,8 @@ pub fn fix_units(
         fsutil::crash_point("doctor.unit.backup-written");
         fsutil::write_atomic(&path, plan_text.as_bytes())?;
         // write_atomic creates 0600; give the unit its own mode back, minus any
-        // group/other write bit.
+        // group/other write bit. (systemd and launchd units exist only on Unix.)
+        #[cfg(unix)]
         let _ = fs::set_permissions(&path, fs::Permissions::from_mode(mode & !0o022));
         writeln!(
             show,

@@ -1,24 +1,10 @@
-//! Memory for the held identity: its own mmap'ed pages, mlock'ed (never swapped),
-//! excluded from core dumps, zeroized before they are released. And process
-//! hardening for the agent: no core dumps, no ptrace attach by same-uid processes.
+//! Unix: mmap'ed pages, `mlock`, `MADV_DONTDUMP`, `RLIMIT_CORE` 0 and
+//! `PR_SET_DUMPABLE` 0.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 
+use super::{LockedBuf, MLOCK_WARNED};
 use crate::secret::{ExposeSecret, SecretString};
-
-static MLOCK_WARNED: AtomicBool = AtomicBool::new(false);
-
-/// A page-backed buffer holding one secret string.
-pub struct LockedBuf {
-    ptr: *mut u8,
-    cap: usize,
-    len: usize,
-    locked: bool,
-}
-
-// SAFETY: the buffer is exclusively owned; no interior aliasing.
-unsafe impl Send for LockedBuf {}
-unsafe impl Sync for LockedBuf {}
 
 fn page_size() -> usize {
     // SAFETY: sysconf has no preconditions.
@@ -33,7 +19,7 @@ fn page_size() -> usize {
 impl LockedBuf {
     /// Copy `s` into fresh locked pages. mlock failure is reported once on stderr
     /// (a low RLIMIT_MEMLOCK), not fatal.
-    pub fn new(s: &SecretString) -> std::io::Result<LockedBuf> {
+    pub(super) fn alloc(s: &SecretString) -> std::io::Result<LockedBuf> {
         let bytes = s.expose_secret().as_bytes();
         let ps = page_size();
         let cap = bytes.len().div_ceil(ps).max(1) * ps;
@@ -72,15 +58,6 @@ impl LockedBuf {
             len: bytes.len(),
             locked,
         })
-    }
-
-    pub fn as_str(&self) -> &str {
-        // SAFETY: ptr holds len bytes copied from a &str.
-        unsafe { std::str::from_utf8_unchecked(std::slice::from_raw_parts(self.ptr, self.len)) }
-    }
-
-    pub fn is_mlocked(&self) -> bool {
-        self.locked
     }
 }
 
@@ -125,16 +102,4 @@ pub fn harden_process() -> Vec<String> {
         }
     }
     failed
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn holds_and_zeroizes() {
-        let b = LockedBuf::new(&SecretString::from("AGE-SECRET-KEY-1TEST".to_string())).unwrap();
-        assert_eq!(b.as_str(), "AGE-SECRET-KEY-1TEST");
-        drop(b);
-    }
 }

@@ -4,14 +4,33 @@
 //! same directory, created 0600 with `O_EXCL`, written, fsynced, renamed over the
 //! target, and the directory fsynced. A reader (or a crash) sees the old file or
 //! the new one, never a torn one.
+//!
+//! The platform halves live in `unix.rs` (modes, `O_NOFOLLOW`, `flock`) and
+//! `windows.rs` (owner-only DACLs, reparse points refused, `LockFileEx`,
+//! `MoveFileExW` with write-through); this file holds what both share.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use thiserror::Error;
+
+#[cfg_attr(unix, path = "unix.rs")]
+#[cfg_attr(windows, path = "windows.rs")]
+mod sys;
+
+#[cfg(windows)]
+pub use sys::link_count;
+#[cfg(windows)]
+pub use sys::make_private;
+#[cfg(unix)]
+pub use sys::mode_is_loose;
+pub use sys::{
+    create_new_private, fd_is_open, file_from_fd, file_id, file_id_of, lock_exclusive,
+    open_append_private, open_nofollow, open_nofollow_nonblock, open_nonblock, pid_alive,
+    read_exact_at, write_all_at,
+};
 
 /// Errors from the file layer. Each names the path it is about.
 #[derive(Debug, Error)]
@@ -70,8 +89,9 @@ pub fn refuse_symlink(path: &Path) -> Result<bool> {
     }
 }
 
-/// Create `dir` (and parents) as 0700, and set 0700 again if it already exists.
-/// A symlink at `dir` itself is refused.
+/// Create `dir` (and parents) as 0700, and set 0700 again if it already exists
+/// (on Windows: an owner-only DACL, set again when anyone else is let in). A
+/// symlink at `dir` itself is refused, and so is a directory another user owns.
 pub fn ensure_private_dir(dir: &Path) -> Result<()> {
     if refuse_symlink(dir)? {
         let meta = fs::metadata(dir).map_err(|e| FsError::io(dir, e))?;
@@ -84,40 +104,14 @@ pub fn ensure_private_dir(dir: &Path) -> Result<()> {
                 ),
             ));
         }
-        // Never adopt a directory another user made: they could have left a link or
-        // a listener in it, and they can change it back after we chmod it.
-        if meta.uid() != crate::trust::uid() {
-            return Err(crate::trust::Untrusted {
-                path: dir.to_path_buf(),
-                reason: format!(
-                    "is owned by uid {}, not by you (uid {})",
-                    meta.uid(),
-                    crate::trust::uid()
-                ),
-                fix: "remove it (it is not yours) or point clawvault elsewhere".into(),
-            }
-            .into());
-        }
-        if meta.mode() & 0o777 != 0o700 {
-            fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
-                .map_err(|e| FsError::io(dir, e))?;
-        }
-        return Ok(());
+        return sys::adopt_private_dir(dir, &meta);
     }
     if let Some(parent) = dir.parent() {
         if !parent.as_os_str().is_empty() && !parent.exists() {
             ensure_private_dir(parent)?;
         }
     }
-    let mut b = fs::DirBuilder::new();
-    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
-    let created = match b.create(dir) {
-        Ok(()) => true,
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => false,
-        Err(e) => return Err(FsError::io(dir, e)),
-    };
-    // umask may have narrowed or (never) widened it: set it exactly.
-    fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(|e| FsError::io(dir, e))?;
+    let created = sys::create_private_dir(dir).map_err(|e| FsError::io(dir, e))?;
     // The new entry is durable only once its parent directory is synced.
     if created {
         if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -136,16 +130,15 @@ pub const MAX_READ_BYTES: u64 = 64 << 20;
 /// Open `path` for reading without following a symlink and without blocking on a
 /// FIFO or device, and check that it is a regular file.
 fn open_regular(path: &Path) -> Result<(File, fs::Metadata)> {
-    let f = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)
-        .map_err(|e| match e.raw_os_error() {
-            Some(libc::ELOOP) => FsError::Symlink {
+    let f = sys::open_nofollow_nonblock(OpenOptions::new().read(true), path).map_err(|e| {
+        if sys::is_symlink_error(&e) {
+            FsError::Symlink {
                 path: path.to_path_buf(),
-            },
-            _ => FsError::io(path, e),
-        })?;
+            }
+        } else {
+            FsError::io(path, e)
+        }
+    })?;
     let meta = f.metadata().map_err(|e| FsError::io(path, e))?;
     if !meta.is_file() {
         return Err(FsError::NotAFile {
@@ -187,8 +180,22 @@ pub fn read_capped(path: &Path, cap: u64) -> Result<Option<Vec<u8>>> {
 }
 
 fn fsync_dir(dir: &Path) -> Result<()> {
-    let d = File::open(dir).map_err(|e| FsError::io(dir, e))?;
-    d.sync_all().map_err(|e| FsError::io(dir, e))
+    sys::fsync_dir(dir)
+}
+
+/// Replace `to` with `from` in the same directory: `rename(2)` on Unix,
+/// `MoveFileExW(REPLACE_EXISTING | WRITE_THROUGH)` on Windows.
+pub fn replace(from: &Path, to: &Path) -> io::Result<()> {
+    sys::replace(from, to)
+}
+
+/// Make a rename in `dir` durable (fsync the directory; nothing to do on Windows,
+/// where [`replace`] writes through).
+pub fn sync_dir(dir: &Path) -> io::Result<()> {
+    sys::fsync_dir(dir).map_err(|e| match e {
+        FsError::Io { source, .. } => source,
+        other => io::Error::other(other.to_string()),
+    })
 }
 
 fn parent_of(path: &Path) -> &Path {
@@ -252,17 +259,14 @@ pub fn remove_dead_temp_files(dir: &Path) {
         let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<i32>().ok()) else {
             continue;
         };
-        // SAFETY: kill with signal 0 only checks whether the pid exists.
-        let dead = pid > 0
-            && unsafe { libc::kill(pid, 0) } == -1
-            && io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
-        if dead {
+        if sys::pid_gone(pid) {
             let _ = fs::remove_file(e.path());
         }
     }
 }
 
-/// Atomically replace `path` with `data`, mode 0600. A symlink at `path` is refused.
+/// Atomically replace `path` with `data`, mode 0600 (Windows: owner-only DACL). A
+/// symlink at `path` is refused.
 pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
     refuse_symlink(path)?;
     let dir = parent_of(path);
@@ -277,20 +281,13 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
         rand::random::<u64>()
     ));
     let result = (|| {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&tmp)
-            .map_err(|e| FsError::io(&tmp, e))?;
-        // umask cannot widen 0600, but make the mode exact anyway.
-        f.set_permissions(fs::Permissions::from_mode(0o600))
-            .map_err(|e| FsError::io(&tmp, e))?;
+        let mut f = create_new_private(&tmp).map_err(|e| FsError::io(&tmp, e))?;
         f.write_all(data).map_err(|e| FsError::io(&tmp, e))?;
         f.sync_all().map_err(|e| FsError::io(&tmp, e))?;
         crash_point("write_atomic:before-rename");
-        fs::rename(&tmp, path).map_err(|e| FsError::io(path, e))?;
+        // Close before the rename: Windows cannot replace with a file still open.
+        drop(f);
+        sys::replace(&tmp, path).map_err(|e| FsError::io(path, e))?;
         crash_point("write_atomic:after-rename");
         fsync_dir(dir)
     })();
@@ -306,7 +303,8 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
 pub struct FileLock {
     path: PathBuf,
     token: String,
-    /// Held with `flock(LOCK_EX)` for the life of the lock: the kernel drops it when
+    /// Held with `flock(LOCK_EX)` (Windows: `LockFileEx` on a byte range past the
+    /// content) for the life of the lock: the kernel drops it when
     /// this process dies, which lets the next clawvault tell a crashed holder from a
     /// live one at once (OpenClaw's own locks still go stale only after 30 s).
     _file: File,
@@ -336,17 +334,11 @@ impl FileLock {
                 std::process::id(),
                 created
             );
-            match OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .custom_flags(libc::O_NOFOLLOW)
-                .open(&path)
-            {
+            match create_new_private(&path) {
                 Ok(mut f) => {
                     // flock before the content is visible: a reader that sees our
                     // owner tag always finds the flock held while we live.
-                    unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&f), libc::LOCK_EX) };
+                    lock_exclusive(&f);
                     f.write_all(token.as_bytes())
                         .and_then(|_| f.sync_all())
                         .map_err(|e| {
@@ -378,13 +370,12 @@ impl FileLock {
                     if start.elapsed() >= wait {
                         return Err(FsError::Locked { path, pid, held_ms });
                     }
-                    // Poll at a short, jittered, constant interval. A backoff that
-                    // grew to 50 ms let newcomers (polling at 2 ms) win every
-                    // release: with eight pastes and a gateway writing every 3 ms, one
-                    // paste waited out the whole 15 s while each holder held the
-                    // lock for 15 ms. At an equal rate every waiter has an equal
-                    // chance at each release; a failed open costs a few microseconds.
-                    std::thread::sleep(Duration::from_micros(1000 + rand::random::<u64>() % 3000));
+                    lock_poll_pause();
+                }
+                // Windows: the holder's delete is still pending (see
+                // `sys::is_transient_create_error`); never on Unix.
+                Err(e) if sys::is_transient_create_error(&e) && start.elapsed() < wait => {
+                    lock_poll_pause();
                 }
                 Err(e) => return Err(FsError::io(&path, e)),
             }
@@ -392,22 +383,21 @@ impl FileLock {
     }
 }
 
-/// Whether `pid` names a live process here (EPERM: alive, another user's). An
-/// unknown pid (0, unparsable) counts as gone, so only the age rule applies.
-fn pid_alive(pid: i64) -> bool {
-    if pid <= 0 || pid > i32::MAX as i64 {
-        return false;
-    }
-    // SAFETY: signal 0 only checks for existence.
-    let r = unsafe { libc::kill(pid as i32, 0) };
-    r == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+/// Poll at a short, jittered, constant interval. A backoff that grew to 50 ms let
+/// newcomers (polling at 2 ms) win every release: with eight pastes and a gateway
+/// writing every 3 ms, one paste waited out the whole 15 s while each holder held
+/// the lock for 15 ms. At an equal rate every waiter has an equal chance at each
+/// release; a failed open costs a few microseconds.
+fn lock_poll_pause() {
+    std::thread::sleep(Duration::from_micros(1000 + rand::random::<u64>() % 3000));
 }
 
 /// A lock tagged `"owner":"clawvault"` whose flock nobody holds: its holder died.
 /// Returns the inode judged dead, read and flock-tested through one descriptor (a
 /// lock released and taken again between a read and a separate open would otherwise
 /// pair one holder's tag with the next holder's not-yet-taken flock), and only while
-/// that inode is still the one at `path`.
+/// that inode is still the one at `path`. (On Windows the inode is the file index,
+/// the device the volume serial number; the flock is a `LockFileEx` range.)
 fn held_by_dead_clawvault(path: &Path) -> Option<u64> {
     let (mut f, meta) = open_regular(path).ok()?;
     if meta.len() > MAX_LOCK_BYTES {
@@ -426,15 +416,10 @@ fn held_by_dead_clawvault(path: &Path) -> Option<u64> {
     if !tagged {
         return None;
     }
-    let fd = std::os::fd::AsRawFd::as_raw_fd(&f);
-    // SAFETY: fd is a valid open descriptor owned by `f` for this call.
-    let free = unsafe { libc::flock(fd, libc::LOCK_EX | libc::LOCK_NB) } == 0;
-    if free {
-        unsafe { libc::flock(fd, libc::LOCK_UN) };
-    }
-    let still_there =
-        fs::symlink_metadata(path).is_ok_and(|m| m.ino() == meta.ino() && m.dev() == meta.dev());
-    (free && still_there).then_some(meta.ino())
+    let free = sys::lock_is_free(&f);
+    let id = sys::file_id_of(&f).ok()?;
+    let still_there = sys::file_id(path, false).is_ok_and(|at| at == id);
+    (free && still_there).then_some(id.1)
 }
 
 /// A lock file is a few dozen bytes; a bigger one is not a lock.
@@ -489,7 +474,7 @@ fn break_stale_lock(path: &Path, created_at: u64) {
 fn break_dead_lock(path: &Path, ino: u64) {
     let aside = path.with_extension(format!("lock.stale-{:016x}", rand::random::<u64>()));
     if fs::rename(path, &aside).is_ok() {
-        if fs::symlink_metadata(&aside).is_ok_and(|m| m.ino() != ino) {
+        if sys::file_id(&aside, false).is_ok_and(|(_, i)| i != ino) {
             let _ = fs::hard_link(&aside, path);
         }
         let _ = fs::remove_file(&aside);
@@ -508,16 +493,14 @@ impl Drop for FileLock {
     }
 }
 
-/// Whether `mode` grants anything to group or others.
-pub fn mode_is_loose(mode: u32) -> bool {
-    mode & 0o077 != 0
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(unix)]
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
     #[test]
+    #[cfg(unix)]
     fn atomic_write_creates_0600_and_replaces() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("f.json");
@@ -530,6 +513,89 @@ mod tests {
     }
 
     #[test]
+    #[cfg(windows)]
+    fn atomic_write_creates_an_owner_only_file_and_replaces() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("f.json");
+        write_atomic(&p, b"one").unwrap();
+        write_atomic(&p, b"two").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"two");
+        let me = crate::winsec::current_user().unwrap();
+        let sec = crate::winsec::read_path(&p).unwrap();
+        assert_eq!(sec.owner.as_ref(), Some(&me));
+        let aces = sec.dacl.expect("a DACL");
+        assert!(!aces.is_empty());
+        assert!(
+            aces.iter().all(|a| a.allow && a.sid.as_ref() == Some(&me)),
+            "{aces:?}"
+        );
+        assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    #[cfg(windows)]
+    fn private_dir_gets_an_owner_only_dacl_again() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("a").join("b");
+        ensure_private_dir(&p).unwrap();
+        let me = crate::winsec::current_user().unwrap();
+        let private = |p: &Path| {
+            let sec = crate::winsec::read_path(p).unwrap();
+            sec.others_with(&me, crate::winsec::ANY_RIGHTS).is_empty()
+        };
+        assert!(private(&p));
+        // Let Everyone in, as a careless `icacls /grant` would; the next call resets it.
+        set_everyone_read(&p);
+        assert!(!private(&p));
+        ensure_private_dir(&p).unwrap();
+        assert!(private(&p));
+        // A file created inside inherits the owner-only entry.
+        fs::write(p.join("f"), b"x").unwrap();
+        assert!(private(&p.join("f")));
+    }
+
+    #[cfg(windows)]
+    fn set_everyone_read(p: &Path) {
+        use windows_sys::Win32::Security::Authorization::*;
+        use windows_sys::Win32::Security::*;
+        let me = crate::winsec::current_user().unwrap().string();
+        let sddl: Vec<u16> = format!("D:P(A;OICI;FA;;;{me})(A;OICI;FR;;;WD)")
+            .encode_utf16()
+            .chain([0])
+            .collect();
+        unsafe {
+            let mut sd: PSECURITY_DESCRIPTOR = std::ptr::null_mut();
+            assert_ne!(
+                ConvertStringSecurityDescriptorToSecurityDescriptorW(
+                    sddl.as_ptr(),
+                    SDDL_REVISION_1,
+                    &mut sd,
+                    std::ptr::null_mut()
+                ),
+                0
+            );
+            let (mut present, mut def) = (0, 0);
+            let mut dacl: *mut ACL = std::ptr::null_mut();
+            GetSecurityDescriptorDacl(sd, &mut present, &mut dacl, &mut def);
+            let w = crate::winsec::wide(p);
+            assert_eq!(
+                SetNamedSecurityInfoW(
+                    w.as_ptr(),
+                    SE_FILE_OBJECT,
+                    DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION,
+                    std::ptr::null_mut(),
+                    std::ptr::null_mut(),
+                    dacl,
+                    std::ptr::null()
+                ),
+                0
+            );
+            windows_sys::Win32::Foundation::LocalFree(sd as _);
+        }
+    }
+
+    #[test]
+    #[cfg(unix)]
     fn atomic_write_refuses_symlink_target() {
         let d = tempfile::tempdir().unwrap();
         let real = d.path().join("real");
@@ -544,6 +610,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(unix)]
     fn private_dir_mode_is_reset() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("a/b");
@@ -628,6 +695,27 @@ mod tests {
     }
 
     #[test]
+    #[cfg(windows)]
+    fn old_lock_of_a_live_process_is_waited_for_then_named() {
+        // This test process is the live holder (there is no `sleep` to spawn).
+        let d = tempfile::tempdir().unwrap();
+        let target = d.path().join("auth-profiles.json");
+        let old = now_ms() - 40_000;
+        let lock = FileLock::lock_path(&target);
+        let me = std::process::id();
+        let content = format!("{{\"pid\":{me},\"createdAt\":{old}}}");
+        fs::write(&lock, &content).unwrap();
+        let err = FileLock::acquire(&target, Duration::from_millis(200)).unwrap_err();
+        assert!(
+            matches!(&err, FsError::Locked { pid, .. } if *pid == me as i64),
+            "{err}"
+        );
+        assert_eq!(fs::read_to_string(&lock).unwrap(), content);
+        assert!(!pid_alive(0x7fff_fff0));
+    }
+
+    #[test]
+    #[cfg(unix)]
     fn old_lock_of_a_live_process_is_waited_for_then_named() {
         let d = tempfile::tempdir().unwrap();
         let target = d.path().join("auth-profiles.json");

@@ -12,14 +12,31 @@
 //!   canonical path, so a symlinked parent (macOS `/tmp` -> `/private/tmp`) is judged
 //!   by where it leads.
 //!
+//! On Windows (`windows.rs`) the same rules read owners and DACLs instead of uids
+//! and modes: "root" is SYSTEM, BUILTIN\\Administrators or TrustedInstaller;
+//! "writable by group or others" is an allow entry granting a write-type right
+//! (write, append, delete, change the DACL or owner) to any other principal; and
+//! the sticky-directory exception is a system-owned directory where others may only
+//! add entries (as `C:\\` lets Authenticated Users create folders).
+//!
 //! Every refusal is one line that names the path and the command that fixes it.
 
 use std::fs;
 use std::io;
-use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
 use thiserror::Error;
+
+#[cfg_attr(unix, path = "unix.rs")]
+#[cfg_attr(windows, path = "windows.rs")]
+mod sys;
+
+use sys::check_meta;
+pub use sys::{check_open, check_parents};
+#[cfg(windows)]
+pub use sys::{check_private, Exposure};
+#[cfg(unix)]
+pub use sys::{peer_uid, uid};
 
 /// Why a path is not trusted. Never holds file contents.
 #[derive(Debug, Error)]
@@ -35,6 +52,7 @@ pub struct Untrusted {
 pub enum Kind {
     Dir,
     File,
+    #[cfg(unix)]
     Socket,
 }
 
@@ -43,19 +61,10 @@ impl Kind {
         match self {
             Kind::Dir => "directory",
             Kind::File => "file",
+            #[cfg(unix)]
             Kind::Socket => "socket",
         }
     }
-}
-
-/// The current user's uid.
-pub fn uid() -> u32 {
-    // SAFETY: getuid cannot fail.
-    unsafe { libc::getuid() }
-}
-
-fn owner_ok(owner: u32) -> bool {
-    owner == uid() || owner == 0
 }
 
 fn untrusted(path: &Path, reason: impl Into<String>, fix: impl Into<String>) -> Untrusted {
@@ -63,17 +72,6 @@ fn untrusted(path: &Path, reason: impl Into<String>, fix: impl Into<String>) -> 
         path: path.to_path_buf(),
         reason: reason.into(),
         fix: fix.into(),
-    }
-}
-
-fn quote(p: &Path) -> String {
-    let s = p.display().to_string();
-    if s.bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b"/._-+,:@%".contains(&b))
-    {
-        s
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
     }
 }
 
@@ -103,7 +101,8 @@ pub fn check(path: &Path, kind: Kind) -> Result<(), Untrusted> {
     let right_type = match kind {
         Kind::Dir => meta.is_dir(),
         Kind::File => meta.is_file(),
-        Kind::Socket => meta.file_type().is_socket(),
+        #[cfg(unix)]
+        Kind::Socket => std::os::unix::fs::FileTypeExt::is_socket(&meta.file_type()),
     };
     if !right_type {
         return Err(untrusted(
@@ -113,106 +112,6 @@ pub fn check(path: &Path, kind: Kind) -> Result<(), Untrusted> {
         ));
     }
     check_meta(path, &meta)?;
-    check_parents(path)
-}
-
-/// Check the directories above `path` (which itself need not exist yet).
-pub fn check_parents(path: &Path) -> Result<(), Untrusted> {
-    let abs = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        std::env::current_dir()
-            .map_err(|e| io_err(path, e))?
-            .join(path)
-    };
-    let Some(parent) = abs.parent() else {
-        return Ok(());
-    };
-    // The nearest existing ancestor, canonicalized; everything above it is checked.
-    let mut existing = parent.to_path_buf();
-    while fs::symlink_metadata(&existing).is_err() {
-        match existing.parent() {
-            Some(p) => existing = p.to_path_buf(),
-            None => return Ok(()),
-        }
-    }
-    let canon = fs::canonicalize(&existing).map_err(|e| io_err(&existing, e))?;
-    let mut below_is_ours = true;
-    for dir in canon.ancestors() {
-        let meta = fs::metadata(dir).map_err(|e| io_err(dir, e))?;
-        if !owner_ok(meta.uid()) {
-            return Err(untrusted(
-                dir,
-                format!(
-                    "is owned by uid {}, so that user can replace anything below it",
-                    meta.uid()
-                ),
-                format!(
-                    "move clawvault's files out from under it, or `chown {} {}`",
-                    uid(),
-                    quote(dir)
-                ),
-            ));
-        }
-        let mode = meta.mode();
-        if mode & 0o022 != 0 {
-            let sticky_root = mode & libc::S_ISVTX as u32 != 0 && meta.uid() == 0;
-            if !(sticky_root && below_is_ours) {
-                return Err(untrusted(
-                    dir,
-                    format!(
-                        "is writable by {} (mode {:04o}), so they can replace anything below it",
-                        who_writes(mode),
-                        mode & 0o7777
-                    ),
-                    format!("`chmod go-w {}`", quote(dir)),
-                ));
-            }
-        }
-        below_is_ours = meta.uid() == uid() || meta.uid() == 0;
-    }
-    Ok(())
-}
-
-fn who_writes(mode: u32) -> &'static str {
-    match (mode & 0o020 != 0, mode & 0o002 != 0) {
-        (true, true) => "group and others",
-        (true, false) => "its group",
-        _ => "every user",
-    }
-}
-
-fn check_meta(path: &Path, meta: &fs::Metadata) -> Result<(), Untrusted> {
-    if !owner_ok(meta.uid()) {
-        return Err(untrusted(
-            path,
-            format!("is owned by uid {}, not by you (uid {})", meta.uid(), uid()),
-            format!(
-                "if it is yours, `chown {} {}`; otherwise remove it or point clawvault elsewhere",
-                uid(),
-                quote(path)
-            ),
-        ));
-    }
-    let mode = meta.mode();
-    if mode & 0o022 != 0 {
-        return Err(untrusted(
-            path,
-            format!(
-                "is writable by {} (mode {:04o})",
-                who_writes(mode),
-                mode & 0o7777
-            ),
-            format!("`chmod go-w {}`", quote(path)),
-        ));
-    }
-    Ok(())
-}
-
-/// Check an open file's metadata (after an `O_NOFOLLOW` open) and its parents: no
-/// window between the check and the read.
-pub fn check_open(path: &Path, meta: &fs::Metadata) -> Result<(), Untrusted> {
-    check_meta(path, meta)?;
     check_parents(path)
 }
 
@@ -228,45 +127,7 @@ pub fn check_if_exists(path: &Path, kind: Kind) -> Result<bool, Untrusted> {
     }
 }
 
-/// The uid of the process at the other end of a connected Unix socket
-/// (`SO_PEERCRED` on Linux, `getpeereid` on the BSDs and macOS).
-pub fn peer_uid(fd: std::os::fd::RawFd) -> io::Result<u32> {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    {
-        let mut cred = libc::ucred {
-            pid: 0,
-            uid: 0,
-            gid: 0,
-        };
-        let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
-        // SAFETY: cred and len are valid for writes of the sizes given.
-        let rc = unsafe {
-            libc::getsockopt(
-                fd,
-                libc::SOL_SOCKET,
-                libc::SO_PEERCRED,
-                (&mut cred as *mut libc::ucred).cast(),
-                &mut len,
-            )
-        };
-        if rc != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(cred.uid)
-    }
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    {
-        let mut uid: libc::uid_t = 0;
-        let mut gid: libc::gid_t = 0;
-        // SAFETY: uid and gid are valid for writes.
-        if unsafe { libc::getpeereid(fd, &mut uid, &mut gid) } != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(uid)
-    }
-}
-
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;

@@ -1,0 +1,86 @@
+//! Windows: `VirtualAlloc`'ed pages, `VirtualLock`ed (kept in the working set, so
+//! never written to the page file), zeroized before `VirtualFree`.
+//!
+//! There is no per-process switch like `PR_SET_DUMPABLE` or `PT_DENY_ATTACH`: any
+//! process of the same user (same token) may `OpenProcess` this one and read its
+//! memory or attach a debugger. What a user process can do is keep Windows Error
+//! Reporting from showing crash UI (`SetErrorMode`); a dump may still be written if
+//! the machine's WER `LocalDumps` key asks for one. `harden_process` says so in the
+//! agent's log rather than claim a protection it does not have.
+
+use std::sync::atomic::Ordering;
+
+use windows_sys::Win32::System::Diagnostics::Debug::{
+    SetErrorMode, SEM_FAILCRITICALERRORS, SEM_NOGPFAULTERRORBOX,
+};
+use windows_sys::Win32::System::Memory::{
+    VirtualAlloc, VirtualFree, VirtualLock, VirtualUnlock, MEM_COMMIT, MEM_RELEASE, MEM_RESERVE,
+    PAGE_READWRITE,
+};
+
+use super::{LockedBuf, MLOCK_WARNED};
+use crate::secret::{ExposeSecret, SecretString};
+
+/// Allocation granularity is 64 KiB, but locking works on 4 KiB pages.
+const PAGE: usize = 4096;
+
+impl LockedBuf {
+    pub(super) fn alloc(s: &SecretString) -> std::io::Result<LockedBuf> {
+        let bytes = s.expose_secret().as_bytes();
+        let cap = bytes.len().div_ceil(PAGE).max(1) * PAGE;
+        // SAFETY: a fresh private allocation; checked for null below.
+        let ptr = unsafe {
+            VirtualAlloc(
+                std::ptr::null(),
+                cap,
+                MEM_COMMIT | MEM_RESERVE,
+                PAGE_READWRITE,
+            )
+        };
+        if ptr.is_null() {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: ptr is a fresh allocation of cap bytes.
+        let locked = unsafe { VirtualLock(ptr, cap) } != 0;
+        if !locked && !MLOCK_WARNED.swap(true, Ordering::Relaxed) {
+            eprintln!(
+                "clawvault agent: warning: cannot lock the identity's memory (VirtualLock: {}); it could be paged out. Raise the process's minimum working set to fix this.",
+                std::io::Error::last_os_error()
+            );
+        }
+        // SAFETY: bytes.len() <= cap; regions do not overlap.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), ptr as *mut u8, bytes.len()) };
+        Ok(LockedBuf {
+            ptr: ptr as *mut u8,
+            cap,
+            len: bytes.len(),
+            locked,
+        })
+    }
+}
+
+impl Drop for LockedBuf {
+    fn drop(&mut self) {
+        // SAFETY: ptr/cap describe our allocation; volatile writes so the zeroing is kept.
+        unsafe {
+            for i in 0..self.cap {
+                std::ptr::write_volatile(self.ptr.add(i), 0);
+            }
+            std::sync::atomic::compiler_fence(Ordering::SeqCst);
+            if self.locked {
+                VirtualUnlock(self.ptr as *const _, self.cap);
+            }
+            VirtualFree(self.ptr as *mut _, 0, MEM_RELEASE);
+        }
+    }
+}
+
+/// Turn off crash dialogs; report what Windows cannot do (no dump/attach denial
+/// for a process of the same user).
+pub fn harden_process() -> Vec<String> {
+    // SAFETY: sets this process's error mode; no pointers.
+    unsafe { SetErrorMode(SEM_FAILCRITICALERRORS | SEM_NOGPFAULTERRORBOX) };
+    vec![
+        "no Windows equivalent of PR_SET_DUMPABLE/PT_DENY_ATTACH: processes of the same user can read this process's memory".into(),
+    ]
+}
