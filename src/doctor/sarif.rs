@@ -156,6 +156,17 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg(windows)]
+    fn uris_are_percent_encoded() {
+        assert_eq!(
+            file_uri(Path::new(r"C:\Users\a b\.openclaw\x#1.json")),
+            "file:///C:/Users/a%20b/.openclaw/x%231.json"
+        );
+        assert_eq!(file_uri(Path::new(r"\\?\D:\x")), "file:///D:/x");
+    }
+
+    #[test]
+    #[cfg(unix)]
     fn uris_are_percent_encoded() {
         assert_eq!(
             file_uri(Path::new("/home/a b/.openclaw/x#1.json")),

@@ -287,10 +287,13 @@ mod tests {
         assert_eq!(v["secrets"]["providers"]["other"]["source"], "env");
         assert_eq!(v["secrets"]["defaults"]["env"], "default");
         assert_eq!(v["secrets"]["providers"]["clawvault"], spec().to_value());
+        #[cfg(unix)]
         assert_eq!(
             crate::fsutil::mode_is_loose(std::fs::metadata(&p).unwrap().mode()),
             false
         );
+        #[cfg(windows)]
+        assert!(matches!(crate::trust::check_private(&p), Ok(None)));
         // Idempotent.
         assert_eq!(register(&p, &spec()).unwrap(), RegisterOutcome::Unchanged);
         // A changed declaration replaces the old one and says so.
@@ -329,6 +332,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(unix)]
     fn missing_config_is_created_private() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("sub/openclaw.json");
@@ -339,6 +343,18 @@ mod tests {
     }
 
     #[test]
+    #[cfg(windows)]
+    fn missing_config_is_created_owner_only() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("sub").join("openclaw.json");
+        register(&p, &spec()).unwrap();
+        let v: Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
+        assert_eq!(v["secrets"]["providers"]["clawvault"]["source"], "exec");
+        assert!(matches!(crate::trust::check_private(&p), Ok(None)));
+    }
+
+    #[test]
+    #[cfg(unix)]
     fn symlinked_config_is_left_alone() {
         let d = tempfile::tempdir().unwrap();
         let real = d.path().join("real.json");
@@ -353,6 +369,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(unix)]
     fn command_checks() {
         use std::os::unix::fs::PermissionsExt;
         let d = tempfile::tempdir().unwrap();

@@ -695,6 +695,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(unix)] // who holds the database is read from /proc/<pid>/fd
     fn scrub_refuses_while_another_process_holds_the_database() {
         let d = tempfile::tempdir().unwrap();
         let db = shared_db(d.path(), r#"{"version":1,"profiles":{}}"#);

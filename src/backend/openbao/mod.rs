@@ -45,7 +45,8 @@ mod kv;
 mod link;
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
+// Logins against a fake server, with credential files set up by mode bits.
+#[cfg(all(test, unix))]
 mod tests_login;
 mod versions;
 

@@ -106,6 +106,21 @@ fn token_file_must_be_private() {
         assert!(!e.contains("sekrit"), "{e}");
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
     }
+    #[cfg(windows)]
+    {
+        // A file made by a plain write may let others read it (Everyone under Wine,
+        // the inherited entries on Windows); the owner-only DACL makes it usable.
+        if crate::trust::check_private(&p).unwrap().is_some() {
+            let e = read_secret_file(&p, true).unwrap_err();
+            assert!(e.contains("icacls"), "{e}");
+            assert!(!e.contains("sekrit"), "{e}");
+        }
+        // Made again owner-only from the start. (Not with make_private: Wine maps
+        // DACLs onto Unix modes and cannot take the world bits off an existing file.)
+        std::fs::remove_file(&p).unwrap();
+        let mut f = crate::fsutil::create_new_private(&p).unwrap();
+        std::io::Write::write_all(&mut f, b"s.sekrit-token\n").unwrap();
+    }
     assert_eq!(
         read_secret_file(&p, true).unwrap().expose_secret(),
         "s.sekrit-token"

@@ -15,7 +15,7 @@ mod kubernetes;
 mod login;
 mod token;
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 pub(super) use login::login_request;
 
 /// Identity and last change of a credential file: a Vault Agent sink or a
