@@ -2,6 +2,8 @@
 //! material writes exactly one line per request (ids, callers, outcome; never a
 //! value), the agent logs what it serves with its peer, and `clawvault log --verify`
 //! catches a removed and an edited line.
+// Unix only: file modes, uids and the agent's peer credentials.
+#![cfg(unix)]
 
 mod common;
 

@@ -1,4 +1,6 @@
 //! The clawvault agent over a real Unix socket, driving the real binary.
+// Unix only: the agent (Unix socket, peer uid, signals); not built on Windows yet.
+#![cfg(unix)]
 
 mod common;
 

@@ -10,6 +10,8 @@
 //!
 //! Reading a non-dumpable process's memory needs CAP_SYS_PTRACE: the dump tests run
 //! as root (CI does) and are skipped loudly otherwise.
+// Unix only: the agent (mlock, PR_SET_DUMPABLE, /proc); not built on Windows yet.
+#![cfg(unix)]
 
 mod common;
 

@@ -1,6 +1,8 @@
 //! Later OpenClaw releases keep `order`, `lastGood` and `usageStats` in a sibling
 //! `auth-state.json`. When it exists, `models auth order`, `logout` and `exec` use it
 //! (losslessly); when it does not, nothing changes.
+// Unix only: file modes and symlinks.
+#![cfg(unix)]
 
 mod common;
 

@@ -1,4 +1,6 @@
 //! Integration tests driving the real binary, each in its own temp OpenClaw home.
+// Unix only: file modes, symlinks and Unix exit signals.
+#![cfg(unix)]
 
 mod common;
 

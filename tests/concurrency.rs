@@ -5,6 +5,8 @@
 //! observer that parses the file continuously. Afterwards every mutation is present,
 //! every unknown field intact (top level, per profile, nested), no lock file left
 //! behind, and the file was valid JSON at every observed moment.
+// Unix only: file modes and flock against the real binary.
+#![cfg(unix)]
 
 mod common;
 

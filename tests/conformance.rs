@@ -119,6 +119,10 @@ fn two_vaults_on_one_keychain_never_collide() {
 }
 
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "under Wine the binary, named by a Unix path at compile time, does not spawn (program not found); not yet run on Windows"
+)]
 fn keychain_vault_end_to_end_through_the_cli() {
     if real_store().is_none() {
         return;

@@ -4,6 +4,8 @@
 //! CLAWVAULT_TEST_CRASH_AT=step#n (the process aborts there), and the test checks:
 //! every secret readable from exactly one authoritative place, no plaintext anywhere
 //! new, a re-run converges, and no temp file or lock is left behind.
+// Unix only: crash points checked through Unix signals (SIGABRT).
+#![cfg(unix)]
 
 mod common;
 

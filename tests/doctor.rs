@@ -3,6 +3,8 @@
 //!
 //! Secrets are built at run time from a prefix and random characters, so this file
 //! holds nothing that looks like a real key.
+// Unix only: file modes, symlinks and Unix host files.
+#![cfg(unix)]
 
 #[path = "../src/seeded.rs"]
 mod seeded;

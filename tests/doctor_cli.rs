@@ -4,6 +4,8 @@
 //!
 //! Secrets are built at run time from a prefix and random characters, so this file
 //! holds nothing that looks like a real key.
+// Unix only: file modes.
+#![cfg(unix)]
 
 #[path = "../src/seeded.rs"]
 mod seeded;

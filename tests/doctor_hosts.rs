@@ -1,5 +1,7 @@
 //! `doctor` on hosts it was not tuned on (issue 15) and the redaction rule of
 //! issue 14 finding 10. Every value is generated at run time.
+// Unix only: Unix host layouts (systemd, launchd, shell histories) and modes.
+#![cfg(unix)]
 
 #[path = "../src/seeded.rs"]
 mod seeded;

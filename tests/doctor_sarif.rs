@@ -1,6 +1,8 @@
 //! `doctor --format sarif` and columns: every finding points at the secret itself
 //! (path, line, column in code points) in text, `--json` and a SARIF 2.1.0 log whose
 //! rule ids are the finding codes, and no output carries secret material.
+// Unix only: file modes.
+#![cfg(unix)]
 
 mod common;
 

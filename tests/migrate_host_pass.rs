@@ -3,6 +3,8 @@
 //! vault's own values, and says what it left. `--no-redact` keeps transcripts and logs
 //! (listed); `--no-host-pass` skips the pass; `--json` keeps stdout one JSON
 //! document.
+// Unix only: file modes.
+#![cfg(unix)]
 
 mod common;
 

@@ -4,6 +4,8 @@
 //! leaves the file, and OpenClaw resolves the profile. A variable the config reads
 //! from the environment, and a credential only other programs use, stay in the
 //! file and are reported as kept, with the reason.
+// Unix only: file modes and symlinks.
+#![cfg(unix)]
 
 mod common;
 

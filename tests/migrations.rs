@@ -3,6 +3,8 @@
 //! and the vault against `secrets.json` through the real resolver. A folder with a
 //! `passphrase` file brings its own vault in `before/` (unlocked with it) instead of
 //! a fresh one; a `stdout.json` pins the command's output (the state dir written `$STATE`).
+// Unix only: file modes and symlinks.
+#![cfg(unix)]
 
 mod common;
 

@@ -2,6 +2,8 @@
 //! command acts on without `--agent` (OpenClaw refuses when several are configured),
 //! and `models status` telling the truth about a ref OpenClaw cannot resolve right now
 //! (a locked vault), with `--check` exiting 1 as OpenClaw's set says.
+// Unix only: the real OpenClaw (Linux npm install) and file modes.
+#![cfg(unix)]
 
 mod common;
 

@@ -6,6 +6,8 @@
 //! stdout/stderr (except resolve's response and the env `exec` hands its child),
 //! in JSON output, in the agent log, in the argv or environment of the processes
 //! clawvault starts, or in any file at rest under the test home.
+// Unix only: file modes, /proc and the agent.
+#![cfg(unix)]
 
 mod common;
 

@@ -1,4 +1,6 @@
 //! The OpenBao backend against a real `bao server -dev` per test.
+// Unix only: the real OpenBao dev server (Linux binary) and SIGSTOP/SIGCONT.
+#![cfg(unix)]
 
 #[path = "common/openbao.rs"]
 mod bao;

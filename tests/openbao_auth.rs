@@ -2,6 +2,8 @@
 //! pair generated here and a JWT signed in the test (ES256), re-login when the JWT
 //! file changes, Vault Agent-style token-file rotation, namespaces, all under the
 //! reader (gateway) policy of docs/openbao-reader-policy.hcl.
+// Unix only: the real OpenBao dev server (Linux binary).
+#![cfg(unix)]
 
 #[path = "common/openbao.rs"]
 mod bao;

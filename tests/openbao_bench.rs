@@ -6,6 +6,8 @@
 //! `clawvault/bench` and reports the median time to read 1, 16 and 512 of them with
 //! `get_many`, cold (a new backend each run, as a fresh `clawvault resolve` process
 //! has: token lookup and new connections included) and warm (one backend).
+// Unix only: the real OpenBao dev server (Linux binary).
+#![cfg(unix)]
 
 #[path = "common/openbao.rs"]
 mod bao;

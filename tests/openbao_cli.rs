@@ -2,6 +2,8 @@
 //! `bao server -dev` on loopback: `init --backend openbao`, `models auth paste-api-key`,
 //! `resolve` run the way OpenClaw runs it, `logout` (soft delete) and `logout --purge`,
 //! and the token file's permissions. Only 127.0.0.1 is ever contacted.
+// Unix only: the real OpenBao dev server (Linux binary) and file modes.
+#![cfg(unix)]
 
 #[path = "common/openbao.rs"]
 mod bao;

@@ -1,6 +1,8 @@
 //! OpenBao authentication from the environment: `BAO_TOKEN` / `VAULT_TOKEN` and
 //! systemd credentials (`$CREDENTIALS_DIRECTORY`). One test in its own process, as
 //! it changes the environment.
+// Unix only: the real OpenBao dev server (Linux binary).
+#![cfg(unix)]
 
 #[path = "common/openbao.rs"]
 mod bao;

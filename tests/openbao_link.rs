@@ -2,6 +2,8 @@
 //! OpenClaw's Vault plugin reads: `secret/providers/openrouter`, field `apiKey`),
 //! through the real `clawvault` binary and a real `bao server -dev`, with the
 //! gateway holding only the reader policy.
+// Unix only: the real OpenBao dev server (Linux binary).
+#![cfg(unix)]
 
 #[path = "common/openbao.rs"]
 mod bao;

@@ -2,6 +2,8 @@
 //! `--offline-grace`, a resolve after the server died still answers from the
 //! age-encrypted cache, says it is stale (access log, agent status), and `clawvault
 //! lock` makes the cache unreadable. Without the flag nothing is cached.
+// Unix only: the real OpenBao dev server (Linux binary), the agent and file modes.
+#![cfg(unix)]
 
 #[path = "common/openbao.rs"]
 mod bao;

@@ -1,6 +1,8 @@
 //! `clawvault openclaw register | plan | scrub` driven through the real binary, on
 //! fixture databases laid out as OpenClaw 2026.9.6 lays them out (the real OpenClaw
 //! runs in tests/openclaw_e2e.rs).
+// Unix only: the real OpenClaw (Linux npm install), uids and file modes.
+#![cfg(unix)]
 
 mod common;
 

@@ -5,6 +5,8 @@
 //! systemd user unit and two session transcripts. OpenClaw's
 //! own audit must then be clean and resolve every ref through clawvault, its config
 //! must validate, and no byte of any moved credential may be left outside the vault.
+// Unix only: the real OpenClaw (Linux npm install).
+#![cfg(unix)]
 
 mod common;
 

@@ -4,6 +4,8 @@
 //! log as a `resolve` whose parent is the gateway. `--no-reload` leaves it alone;
 //! with no gateway running, clawvault says nothing needs doing. Real OpenClaw 2026.9.6,
 //! gateway bound to loopback.
+// Unix only: the real OpenClaw gateway (Linux npm install), process groups and signals.
+#![cfg(unix)]
 
 mod common;
 

@@ -5,6 +5,8 @@
 //! would keep the value for 30 days); the pages are vacuumed. Entries that must stay
 //! are kept and reported with the reason: an agent-readable `env` entry, a secret the
 //! egress proxy substitutes, a secret no ref uses. Against the real OpenClaw.
+// Unix only: the real OpenClaw (Linux npm install).
+#![cfg(unix)]
 
 mod common;
 

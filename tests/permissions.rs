@@ -8,6 +8,8 @@
 //! with inline material, `.env`, the SQLite auth store) are created 0600 in 0700
 //! directories first, so a command that rewrites one must keep it private too.
 //! Exceptions, each with its reason, are listed in `EXCEPTIONS`.
+// Unix only: file modes (the Windows DACL checks are unit tests in src/fsutil and src/trust).
+#![cfg(unix)]
 
 mod common;
 

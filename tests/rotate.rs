@@ -1,6 +1,8 @@
 //! `models auth rotate`: the new value is served at once, the old one is kept as a
 //! standard age file (the stock `age` CLI opens it with the exported identity) and
 //! comes back with `--rollback` within the grace period, not after it.
+// Unix only: file modes.
+#![cfg(unix)]
 
 mod common;
 

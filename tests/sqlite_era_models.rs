@@ -3,6 +3,8 @@
 //! never creates `auth-profiles.json`, and OpenClaw's own commands keep working and
 //! agree. Without OpenClaw these tests skip loudly, unless
 //! CLAWVAULT_REQUIRE_OPENCLAW=1, where they fail.
+// Unix only: the real OpenClaw (Linux npm install) and symlinks.
+#![cfg(unix)]
 
 mod common;
 

@@ -4,6 +4,8 @@
 //!
 //! Tests that need another uid run as root (as CI does) and use uid 54321 through
 //! `setpriv`; they print SKIPPED when not root.
+// Unix only: uids, modes, sticky directories and Unix sockets (StrictModes).
+#![cfg(unix)]
 
 mod common;
 

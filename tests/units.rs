@@ -3,6 +3,8 @@
 //! holds. Everything else in the file stays byte for byte, a unit that starts another
 //! program is left alone and reported, the original is kept encrypted (the stock
 //! `age` CLI opens it with the exported identity), and the reload step is printed.
+// Unix only: systemd units and launchd agents.
+#![cfg(unix)]
 
 mod common;
 

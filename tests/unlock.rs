@@ -1,6 +1,8 @@
 //! Each unlock source, in its order, on the real components: the Secret Service
 //! (gnome-keyring), the kernel keyutils keyring, a systemd credential directory,
 //! a passphrase file and a file descriptor.
+// Unix only: file modes, keyutils and the agent.
+#![cfg(unix)]
 
 mod common;
 

@@ -68,16 +68,25 @@ pub struct AgeBackend {
 }
 
 /// Bytes kept as they are in a blob's file name; everything else is `%XX`.
+#[cfg(not(windows))]
 fn keep(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-'
 }
 
+/// Windows file names are case-insensitive: `case:A` and `case:a` would be one file,
+/// so upper-case letters are escaped too (`%41`; the decoder is the same).
+#[cfg(windows)]
+fn keep(b: u8) -> bool {
+    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'_' || b == b'-'
+}
+
 /// `main/openai:default` -> `main%2Fopenai%3Adefault.age`. Reversible, portable to
-/// Windows (no `:`), and readable enough to tell which profile a blob holds.
+/// Windows (no `:`; there also no upper case and no reserved device name such as
+/// `con.age`), and readable enough to tell which profile a blob holds.
 pub fn blob_file_name(name: &EntryName) -> String {
     let mut out = String::with_capacity(name.as_str().len() + 8);
-    for &b in name.as_str().as_bytes() {
-        if keep(b) {
+    for (i, &b) in name.as_str().as_bytes().iter().enumerate() {
+        if keep(b) && !(i == 0 && reserved_stem(name.as_str())) {
             out.push(b as char);
         } else {
             out.push_str(&format!("%{b:02X}"));
@@ -85,6 +94,22 @@ pub fn blob_file_name(name: &EntryName) -> String {
     }
     out.push_str(".age");
     out
+}
+
+/// Whether the part before the first dot is a Windows device name (`con`, `nul`,
+/// `com1`...), which no file may be called whatever its extension.
+#[cfg(windows)]
+fn reserved_stem(name: &str) -> bool {
+    let stem = name.split('.').next().unwrap_or("").to_ascii_lowercase();
+    matches!(stem.as_str(), "con" | "prn" | "aux" | "nul")
+        || (stem.len() == 4
+            && (stem.starts_with("com") || stem.starts_with("lpt"))
+            && stem.as_bytes()[3].is_ascii_digit())
+}
+
+#[cfg(not(windows))]
+fn reserved_stem(_name: &str) -> bool {
+    false
 }
 
 /// The inverse of [`blob_file_name`]; `None` for files that are not blobs.
@@ -309,6 +334,20 @@ mod tests {
         }
         assert_eq!(entry_from_file_name("notes.txt"), None);
         assert_eq!(entry_from_file_name("bad%zz.age"), None);
+    }
+
+    #[test]
+    #[cfg(windows)]
+    fn file_names_differ_by_more_than_case_and_avoid_device_names() {
+        let up = blob_file_name(&EntryName::new("case:A").unwrap());
+        let low = blob_file_name(&EntryName::new("case:a").unwrap());
+        assert_ne!(up.to_ascii_lowercase(), low.to_ascii_lowercase());
+        for s in ["con", "NUL.x", "com1", "lpt9/x", "aux"] {
+            let n = EntryName::new(s).unwrap();
+            let f = blob_file_name(&n);
+            assert!(f.starts_with('%'), "{f}");
+            assert_eq!(entry_from_file_name(&f), Some(n));
+        }
     }
 
     #[test]

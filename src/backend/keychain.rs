@@ -180,7 +180,7 @@ impl KeychainBackend {
 
     fn entry(&self, service: &str, account: &str) -> Result<Entry> {
         self.store
-            .build(service, account, None)
+            .build(service, &store_account(account), None)
             .map_err(|e| map_err(&self.store_name, account, e))
     }
 
@@ -228,6 +228,48 @@ impl KeychainBackend {
         }
         Ok(())
     }
+}
+
+/// The account an entry is stored under. Windows Credential Manager compares
+/// target names without regard to case, so there upper-case letters (and `%`) are
+/// escaped as `%XX`: `case:A` and `case:a` stay two items.
+#[cfg(windows)]
+fn store_account(account: &str) -> String {
+    let mut out = String::with_capacity(account.len());
+    for c in account.chars() {
+        if c.is_ascii_uppercase() || c == '%' {
+            out.push_str(&format!("%{:02X}", c as u8));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(not(windows))]
+fn store_account(account: &str) -> std::borrow::Cow<'_, str> {
+    std::borrow::Cow::Borrowed(account)
+}
+
+/// The inverse of [`store_account`]; `None` for an account it did not make.
+#[cfg(windows)]
+fn entry_account(stored: &str) -> Option<String> {
+    let mut out = String::with_capacity(stored.len());
+    let mut it = stored.chars();
+    while let Some(c) = it.next() {
+        if c == '%' {
+            let hex: String = it.by_ref().take(2).collect();
+            out.push(u8::from_str_radix(&hex, 16).ok()? as char);
+        } else {
+            out.push(c);
+        }
+    }
+    Some(out)
+}
+
+#[cfg(not(windows))]
+fn entry_account(stored: &str) -> Option<String> {
+    Some(stored.to_string())
 }
 
 /// The keychain service name of a vault.
@@ -310,7 +352,13 @@ impl Backend for KeychainBackend {
     }
 
     fn list(&self) -> Result<Vec<EntryName>> {
+        #[cfg(not(windows))]
         let spec: HashMap<&str, &str> = HashMap::from([("service", self.service.as_str())]);
+        // Credential Manager searches target names (`<account>.<service>`) by regex.
+        #[cfg(windows)]
+        let pattern = format!(r"\.{}$", regex::escape(&self.service));
+        #[cfg(windows)]
+        let spec: HashMap<&str, &str> = HashMap::from([("pattern", pattern.as_str())]);
         let found = self
             .store
             .search(&spec)
@@ -320,7 +368,7 @@ impl Backend for KeychainBackend {
             .filter(|e| e.get_credential().is_ok())
             .filter_map(|e| e.get_specifiers())
             .filter(|(svc, _)| *svc == self.service)
-            .filter_map(|(_, user)| EntryName::new(&user).ok())
+            .filter_map(|(_, user)| EntryName::new(&entry_account(&user)?).ok())
             .collect();
         names.sort();
         names.dedup();

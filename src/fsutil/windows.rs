@@ -47,20 +47,12 @@ pub(super) fn adopt_private_dir(dir: &Path, _meta: &fs::Metadata) -> Result<()> 
         }
         .into());
     }
-    if !sec.others_with(&me, winsec::ANY_RIGHTS).is_empty() || !is_protected_owner_only(&sec, &me) {
+    // Entries for SYSTEM and Administrators are left alone, as the checks allow
+    // them (Wine also reports SYSTEM on every file it maps from Unix modes).
+    if !sec.others_with(&me, winsec::ANY_RIGHTS).is_empty() {
         winsec::set_owner_only(dir, true).map_err(|e| FsError::io(dir, e))?;
     }
     Ok(())
-}
-
-/// The DACL is exactly what clawvault writes: entries for the user only.
-fn is_protected_owner_only(sec: &winsec::Security, me: &winsec::Sid) -> bool {
-    sec.dacl.as_ref().is_some_and(|aces| {
-        !aces.is_empty()
-            && aces
-                .iter()
-                .all(|a| a.sid.as_ref() == Some(me) && a.kind == 0)
-    })
 }
 
 /// Create one directory with the owner-only DACL (`AlreadyExists` is the caller's

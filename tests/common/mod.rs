@@ -2,6 +2,7 @@
 //! binary, and fast KDF parameters where the test is not about the KDF.
 #![allow(dead_code)]
 
+#[cfg(unix)]
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
@@ -34,8 +35,17 @@ impl Home {
 
     pub fn pw_file(&self, name: &str, pass: &str) -> PathBuf {
         let p = self.tmp.path().join(name);
-        std::fs::write(&p, format!("{pass}\n")).unwrap();
-        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        #[cfg(unix)]
+        {
+            std::fs::write(&p, format!("{pass}\n")).unwrap();
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        #[cfg(windows)]
+        {
+            let _ = std::fs::remove_file(&p);
+            let mut f = clawvault::fsutil::create_new_private(&p).unwrap();
+            std::io::Write::write_all(&mut f, format!("{pass}\n").as_bytes()).unwrap();
+        }
         p
     }
 
@@ -92,11 +102,22 @@ pub fn random_suffix() -> String {
     format!("{:016x}", rand::random::<u64>())
 }
 
+#[cfg(unix)]
 pub fn mode(p: &Path) -> u32 {
     std::fs::metadata(p).unwrap().permissions().mode() & 0o777
 }
 
+/// Every file and directory under `dir` is the user's alone (owner-only DACL).
+#[cfg(windows)]
+pub fn assert_private_tree(dir: &Path) {
+    for e in walk(dir) {
+        let x = clawvault::trust::check_private(&e).unwrap();
+        assert!(x.is_none(), "{}: {:?}", e.display(), x);
+    }
+}
+
 /// Every file under `dir` is 0600 and every directory 0700.
+#[cfg(unix)]
 pub fn assert_private_tree(dir: &Path) {
     for e in walk(dir) {
         let m = std::fs::symlink_metadata(&e).unwrap();
@@ -132,6 +153,7 @@ impl AgentProc {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    #[cfg(unix)]
     pub fn signal(&self, sig: i32) {
         // SAFETY: a signal to our own child.
         unsafe { libc::kill(self.child.id() as i32, sig) };

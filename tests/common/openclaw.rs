@@ -154,8 +154,14 @@ pub fn config_path(h: &Home) -> PathBuf {
 pub fn setup_home() -> Home {
     let h = Home::new();
     for d in [h.tmp.path().join("home"), h.state()] {
-        std::fs::create_dir_all(&d).unwrap();
-        std::fs::set_permissions(&d, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+        #[cfg(unix)]
+        {
+            std::fs::create_dir_all(&d).unwrap();
+            std::fs::set_permissions(&d, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+                .unwrap();
+        }
+        #[cfg(windows)]
+        clawvault::fsutil::ensure_private_dir(&d).unwrap();
     }
     h
 }
