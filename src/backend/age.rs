@@ -342,7 +342,7 @@ mod tests {
         let up = blob_file_name(&EntryName::new("case:A").unwrap());
         let low = blob_file_name(&EntryName::new("case:a").unwrap());
         assert_ne!(up.to_ascii_lowercase(), low.to_ascii_lowercase());
-        for s in ["con", "NUL.x", "com1", "lpt9/x", "aux"] {
+        for s in ["con", "NUL.x", "com1", "lpt9", "aux.b"] {
             let n = EntryName::new(s).unwrap();
             let f = blob_file_name(&n);
             assert!(f.starts_with('%'), "{f}");
