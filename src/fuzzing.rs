@@ -116,8 +116,11 @@ pub fn wrapped_identity(data: &[u8]) {
     }
 }
 
+/// One fuzz target: takes the fuzzer's bytes, panics on a bug.
+pub type Target = fn(&[u8]);
+
 /// Every target by name, for the corpus replay.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("envfile", envfile),
     ("profiles", profiles),
     ("manifest", manifest),

@@ -135,7 +135,7 @@ impl Drop for OwnedHandle {
 }
 
 /// The user SID of an access token (`TokenUser`).
-pub fn token_user(token: HANDLE) -> io::Result<Sid> {
+fn token_user(token: HANDLE) -> io::Result<Sid> {
     let mut len = 0u32;
     // SAFETY: a size query with a null buffer, then a buffer of that size (u64 aligned).
     unsafe {
@@ -358,9 +358,10 @@ pub fn read_path(path: &Path) -> io::Result<Security> {
     }
 }
 
-/// Read the owner and DACL of an open handle (needs `READ_CONTROL`, which every
+/// Read the owner and DACL of an open file (needs `READ_CONTROL`, which every
 /// read or write open of std's `File` has).
-pub fn read_handle(h: HANDLE) -> io::Result<Security> {
+pub fn read_file(f: &std::fs::File) -> io::Result<Security> {
+    let h = std::os::windows::io::AsRawHandle::as_raw_handle(f) as HANDLE;
     let mut owner: PSID = std::ptr::null_mut();
     let mut dacl: *mut ACL = std::ptr::null_mut();
     let mut sd: PSECURITY_DESCRIPTOR = std::ptr::null_mut();

@@ -813,18 +813,12 @@ fn the_home_walk_reports_project_and_dotfile_credentials_and_never_rewrites_them
         .join("projects/shop/node_modules/stripe/test/fixture.js");
     write(
         &vendored,
-        &[format!(
-            "const key = '{}';",
-            format!("sk_live_{}", r(ALNUM, 32))
-        )],
+        &[format!("const key = 'sk_live_{}';", r(ALNUM, 32))],
     );
     let cached = h.home.join(".cache/tool/last.json");
     write(
         &cached,
-        &[format!(
-            "{{\"token\":\"{}\"}}",
-            format!("sk-proj-{}", r(URLSAFE, 64))
-        )],
+        &[format!("{{\"token\":\"sk-proj-{}\"}}", r(URLSAFE, 64))],
     );
     let target = h.home.join("projects/rs/target");
     write(

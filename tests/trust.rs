@@ -219,7 +219,7 @@ fn journal_is_not_a_guessing_oracle() {
         .map(|b| format!("{b:02x}"))
         .collect();
     let raw = sha2::Sha256::digest(original.as_bytes());
-    for f in common::files(&h.tmp.path().to_path_buf()) {
+    for f in common::files(h.tmp.path()) {
         let bytes = fs::read(&f).unwrap_or_default();
         let text = String::from_utf8_lossy(&bytes);
         assert!(

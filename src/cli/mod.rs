@@ -75,6 +75,9 @@ pub struct Global {
     pub no_reload: bool,
 }
 
+// Parsed once per process: the size of its largest variant (`init`'s flags) costs
+// nothing worth a Box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create a vault

@@ -200,6 +200,7 @@ fn expires_at(expires_in: Option<&str>) -> Result<Option<u64>> {
         .transpose()
 }
 
+#[allow(clippy::too_many_arguments)] // the body paste-api-key and paste-token share
 fn paste(
     ctx: &Ctx,
     agent: Option<&str>,

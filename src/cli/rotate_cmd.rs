@@ -55,7 +55,7 @@ fn kept(vault_dir: &Path, name: &EntryName) -> Vec<(PathBuf, u64)> {
             Some((e.path(), ms))
         })
         .collect();
-    v.sort_by(|a, b| b.1.cmp(&a.1));
+    v.sort_by_key(|k| std::cmp::Reverse(k.1));
     v
 }
 

@@ -608,7 +608,7 @@ pub fn audit(input: &AuditInput<'_>, progress: &Progress) -> Result<Report, Doct
     if let Some(v) = &vault_dir {
         checks::check_vault(v, &mut findings);
         dangling_refs(&det, v, &targets, &mut findings);
-        resolve_failures::check(v, crate::fsutil::now_ms() as u64, &mut findings);
+        resolve_failures::check(v, crate::fsutil::now_ms(), &mut findings);
     }
     for p in registered_passphrase_files(&targets) {
         check_path(&p, Subject::PassphraseFile, &mut findings);

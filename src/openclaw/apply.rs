@@ -208,8 +208,7 @@ fn last_line(out: &std::process::Output) -> String {
     let line = text
         .lines()
         .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .next_back()
+        .rfind(|l| !l.is_empty())
         .unwrap_or("no output");
     let clean: String = line.chars().filter(|c| !c.is_control()).collect();
     clean.chars().take(300).collect()

@@ -288,10 +288,9 @@ mod tests {
         assert_eq!(v["secrets"]["defaults"]["env"], "default");
         assert_eq!(v["secrets"]["providers"]["clawvault"], spec().to_value());
         #[cfg(unix)]
-        assert_eq!(
-            crate::fsutil::mode_is_loose(std::fs::metadata(&p).unwrap().mode()),
-            false
-        );
+        assert!(!crate::fsutil::mode_is_loose(
+            std::fs::metadata(&p).unwrap().mode()
+        ));
         #[cfg(windows)]
         assert!(matches!(crate::trust::check_private(&p), Ok(None)));
         // Idempotent.

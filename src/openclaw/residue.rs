@@ -89,13 +89,16 @@ pub fn is_import_archive(path: &Path) -> bool {
         .unwrap_or(false)
 }
 
+/// Keeps an encrypted backup of a file's bytes under a label; returns where it went.
+type BackupFn<'a> = dyn Fn(&str, &[u8]) -> Result<PathBuf, String> + 'a;
+
 /// Remove each archive that holds a vault secret (and every import archive), after
 /// `backup` kept it encrypted.
 pub fn remove_archives(
     files: &[PathBuf],
     needles: &[&[u8]],
     dry_run: bool,
-    backup: &dyn Fn(&str, &[u8]) -> Result<PathBuf, String>,
+    backup: &BackupFn<'_>,
 ) -> Result<Vec<ResidueFix>, String> {
     let mut done = Vec::new();
     for f in files {
@@ -155,13 +158,9 @@ pub fn models_json_files(state: &StateDir) -> Vec<PathBuf> {
 /// Replace every string in `v` equal to a needle with the marker; returns how many.
 fn replace_strings(v: &mut Value, needles: &[&[u8]]) -> usize {
     match v {
-        Value::String(s) => {
-            if s.len() >= MIN_NEEDLE && needles.iter().any(|n| *n == s.as_bytes()) {
-                *s = SECRETREF_MARKER.to_string();
-                1
-            } else {
-                0
-            }
+        Value::String(s) if s.len() >= MIN_NEEDLE && needles.contains(&s.as_bytes()) => {
+            *s = SECRETREF_MARKER.to_string();
+            1
         }
         Value::Array(a) => a.iter_mut().map(|x| replace_strings(x, needles)).sum(),
         Value::Object(o) => o.values_mut().map(|x| replace_strings(x, needles)).sum(),
@@ -176,7 +175,7 @@ pub fn scrub_models_json(
     files: &[PathBuf],
     needles: &[&[u8]],
     dry_run: bool,
-    backup: &dyn Fn(&str, &[u8]) -> Result<PathBuf, String>,
+    backup: &BackupFn<'_>,
 ) -> Result<Vec<ResidueFix>, String> {
     let mut done = Vec::new();
     for f in files {
@@ -237,7 +236,7 @@ mod tests {
             Ok(d.path().join("b.age"))
         };
         let r = scrub_models_json(
-            &[f.clone()],
+            std::slice::from_ref(&f),
             &[b"sk-proj-SECRET-123456", b"short"],
             false,
             &backup,

@@ -58,7 +58,9 @@ pub fn check_parents(path: &Path) -> Result<(), Untrusted> {
         }
         let mode = meta.mode();
         if mode & 0o022 != 0 {
-            let sticky_root = mode & libc::S_ISVTX as u32 != 0 && meta.uid() == 0;
+            #[allow(clippy::unnecessary_cast)] // mode_t: u32 on Linux, u16 on macOS
+            let sticky = libc::S_ISVTX as u32;
+            let sticky_root = mode & sticky != 0 && meta.uid() == 0;
             if !(sticky_root && below_is_ours) {
                 return Err(untrusted(
                     dir,

@@ -107,7 +107,7 @@ pub fn check_parents(path: &Path) -> Result<(), Untrusted> {
         let replace = sec.others_with(&me, WRITE_RIGHTS & !ADD_ENTRY_RIGHTS);
         let add = sec.others_with(&me, ADD_ENTRY_RIGHTS);
         let system_owned = sec.owner.as_ref().is_some_and(Sid::is_system);
-        if !replace.is_empty() || (!add.is_empty() && !(system_owned && below_is_ours)) {
+        if !replace.is_empty() || !(add.is_empty() || (system_owned && below_is_ours)) {
             let who = if replace.is_empty() { add } else { replace };
             return Err(untrusted(
                 dir,

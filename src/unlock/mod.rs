@@ -78,7 +78,7 @@ pub struct UnlockError {
     /// Set when a source gave a passphrase and it was wrong.
     pub wrong_passphrase: bool,
     /// Set when the vault itself is unusable (bad manifest).
-    pub fatal: Option<VaultError>,
+    pub fatal: Option<Box<VaultError>>,
 }
 
 impl fmt::Display for UnlockError {
@@ -487,7 +487,7 @@ pub fn unlock_from(
                     source: name.into(),
                     outcome: e.to_string(),
                 });
-                fatal = Some(e);
+                fatal = Some(Box::new(e));
                 Step::Stop
             }
         },

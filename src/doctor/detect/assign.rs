@@ -169,7 +169,7 @@ fn strong_word_before(hay: &[u8], ns: usize) -> bool {
     hay[ls..ns]
         .split(|b| !b.is_ascii_alphanumeric() && *b != b'_' && *b != b'-')
         .rfind(|w| !w.is_empty())
-        .is_some_and(|w| ns - ls >= w.len() + 1 && hay[ns - 1] == b' ' && strong_name(w))
+        .is_some_and(|w| ns - ls > w.len() && hay[ns - 1] == b' ' && strong_name(w))
 }
 
 /// A value that is code: an identifier path (`process.env.MISTRAL_API_KEY`,
