@@ -67,26 +67,48 @@ pub struct AgeBackend {
     identity: Option<Arc<age::x25519::Identity>>,
 }
 
-/// Bytes kept as they are in a blob's file name; everything else is `%XX`.
-#[cfg(not(windows))]
-fn keep(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-'
-}
+/// Whether blob file names escape upper case: where file names compare without
+/// regard to case (Windows; macOS, whose default APFS volumes are case-insensitive),
+/// `case:A` and `case:a` would otherwise be one file and one would overwrite the
+/// other. Linux file names are case-sensitive and keep the names they always had.
+const ESCAPE_UPPER: bool = cfg!(any(windows, target_os = "macos"));
 
-/// Windows file names are case-insensitive: `case:A` and `case:a` would be one file,
-/// so upper-case letters are escaped too (`%41`; the decoder is the same).
-#[cfg(windows)]
-fn keep(b: u8) -> bool {
-    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'_' || b == b'-'
-}
+/// Whether blob file names avoid Windows device names (`con.age`).
+const AVOID_DEVICE_NAMES: bool = cfg!(windows);
 
 /// `main/openai:default` -> `main%2Fopenai%3Adefault.age`. Reversible, portable to
-/// Windows (no `:`; there also no upper case and no reserved device name such as
-/// `con.age`), and readable enough to tell which profile a blob holds.
+/// Windows (no `:`), and readable enough to tell which profile a blob holds. Where
+/// file names are case-insensitive upper case is escaped too (`env/X` ->
+/// `env%2F%58.age`), and on Windows a device-name stem (`con`) is escaped.
 pub fn blob_file_name(name: &EntryName) -> String {
-    let mut out = String::with_capacity(name.as_str().len() + 8);
-    for (i, &b) in name.as_str().as_bytes().iter().enumerate() {
-        if keep(b) && !(i == 0 && reserved_stem(name.as_str())) {
+    encode_file_name(name.as_str(), ESCAPE_UPPER, AVOID_DEVICE_NAMES)
+}
+
+/// The name a blob had before upper case was escaped ([`ESCAPE_UPPER`]), where that
+/// differs from [`blob_file_name`]: what an earlier clawvault on macOS, or a vault
+/// copied from Linux, left on disk. `None` on Linux and for names without upper case.
+pub fn legacy_blob_file_name(name: &EntryName) -> Option<String> {
+    let old = encode_file_name(name.as_str(), false, false);
+    (ESCAPE_UPPER && old != blob_file_name(name)).then_some(old)
+}
+
+/// The encoding itself: letters, digits, `.`, `_` and `-` are kept (upper-case
+/// letters only unless `escape_upper`), everything else is `%XX`; with
+/// `avoid_devices` the first byte of a device-name stem is escaped as well. Every
+/// form decodes with [`entry_from_file_name`].
+fn encode_file_name(name: &str, escape_upper: bool, avoid_devices: bool) -> String {
+    let keep = |b: u8| {
+        b.is_ascii_lowercase()
+            || b.is_ascii_digit()
+            || (b.is_ascii_uppercase() && !escape_upper)
+            || b == b'.'
+            || b == b'_'
+            || b == b'-'
+    };
+    let device = avoid_devices && reserved_stem(name);
+    let mut out = String::with_capacity(name.len() + 8);
+    for (i, &b) in name.as_bytes().iter().enumerate() {
+        if keep(b) && !(i == 0 && device) {
             out.push(b as char);
         } else {
             out.push_str(&format!("%{b:02X}"));
@@ -98,18 +120,12 @@ pub fn blob_file_name(name: &EntryName) -> String {
 
 /// Whether the part before the first dot is a Windows device name (`con`, `nul`,
 /// `com1`...), which no file may be called whatever its extension.
-#[cfg(windows)]
 fn reserved_stem(name: &str) -> bool {
     let stem = name.split('.').next().unwrap_or("").to_ascii_lowercase();
     matches!(stem.as_str(), "con" | "prn" | "aux" | "nul")
         || (stem.len() == 4
             && (stem.starts_with("com") || stem.starts_with("lpt"))
             && stem.as_bytes()[3].is_ascii_digit())
-}
-
-#[cfg(not(windows))]
-fn reserved_stem(_name: &str) -> bool {
-    false
 }
 
 /// The inverse of [`blob_file_name`]; `None` for files that are not blobs.
@@ -156,6 +172,35 @@ impl AgeBackend {
 
     pub fn blob_path(&self, name: &EntryName) -> PathBuf {
         self.dir.join(blob_file_name(name))
+    }
+
+    /// Move the blob of `name` from its [`legacy_blob_file_name`] to its current name,
+    /// when only the legacy file exists and its header names `name`. The header
+    /// decides because on a case-insensitive file system the legacy name of `Case`
+    /// (`Case.age`) also reaches the blob of `case`; a file naming another entry is
+    /// left where it is. (The name is read before decryption, as in [`Backend::get`],
+    /// which checks it again once age has verified the header MAC.)
+    fn adopt_legacy_blob(&self, name: &EntryName) -> Result<()> {
+        let Some(old) = legacy_blob_file_name(name) else {
+            return Ok(());
+        };
+        let path = self.blob_path(name);
+        match fs::symlink_metadata(&path) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_err(&path, e)),
+            Ok(_) => return Ok(()),
+        }
+        let old = self.dir.join(old);
+        let blob = match fsutil::read_private(&old) {
+            Ok(Some(b)) => b,
+            Ok(None) => return Ok(()),
+            Err(e) => return Err(io_err(&old, e)),
+        };
+        if header_name(&blob).as_deref() != Some(name.as_str()) {
+            return Ok(());
+        }
+        fsutil::replace(&old, &path).map_err(|e| io_err(&path, e))?;
+        fsutil::sync_dir(&self.dir).map_err(|e| io_err(&self.dir, e))
     }
 
     /// Encrypt `value` to `recipient` as a binary age file whose header names `name`.
@@ -205,6 +250,9 @@ impl Backend for AgeBackend {
             reason: e.to_string(),
         })?;
         let blob = Self::encrypt_named(&self.recipient, name, value)?;
+        // A legacy blob of this entry is moved first and then replaced, not left
+        // behind as a second, stale copy.
+        self.adopt_legacy_blob(name)?;
         let path = self.blob_path(name);
         fsutil::write_atomic(&path, &blob).map_err(|e| BackendError::Io {
             path: path.display().to_string(),
@@ -245,6 +293,7 @@ impl Backend for AgeBackend {
 
     fn get(&self, name: &EntryName) -> Result<Option<SecretBytes>> {
         let identity = self.identity.as_ref().ok_or(BackendError::Locked)?;
+        self.adopt_legacy_blob(name)?;
         let path = self.blob_path(name);
         let blob = match fsutil::read_private(&path) {
             Ok(Some(b)) => b,
@@ -283,6 +332,7 @@ impl Backend for AgeBackend {
     }
 
     fn contains(&self, name: &EntryName) -> Result<bool> {
+        self.adopt_legacy_blob(name)?;
         let path = self.blob_path(name);
         match fs::symlink_metadata(&path) {
             Ok(m) => Ok(m.is_file()),
@@ -292,6 +342,7 @@ impl Backend for AgeBackend {
     }
 
     fn delete(&self, name: &EntryName) -> Result<bool> {
+        self.adopt_legacy_blob(name)?;
         let path = self.blob_path(name);
         match fs::remove_file(&path) {
             Ok(()) => {
@@ -316,6 +367,8 @@ impl Backend for AgeBackend {
             .filter_map(|e| e.file_name().to_str().and_then(entry_from_file_name))
             .collect();
         names.sort();
+        // A legacy blob next to its current one (written by hand) is one entry.
+        names.dedup();
         Ok(names)
     }
 }
@@ -323,6 +376,8 @@ impl Backend for AgeBackend {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(any(windows, target_os = "macos"))]
+    use crate::secret::ExposeSecret;
 
     #[test]
     fn file_names_round_trip() {
@@ -337,17 +392,92 @@ mod tests {
     }
 
     #[test]
-    #[cfg(windows)]
-    fn file_names_differ_by_more_than_case_and_avoid_device_names() {
-        let up = blob_file_name(&EntryName::new("case:A").unwrap());
-        let low = blob_file_name(&EntryName::new("case:a").unwrap());
-        assert_ne!(up.to_ascii_lowercase(), low.to_ascii_lowercase());
+    fn file_name_escaping_keeps_case_only_where_names_are_case_sensitive() {
+        let n = |s: &str| EntryName::new(s).unwrap();
+        // Escaped: names that differ only by case get file names that differ by more.
+        let up = encode_file_name("case:A", true, false);
+        let low = encode_file_name("case:a", true, false);
+        assert_eq!(
+            (up.as_str(), low.as_str()),
+            ("case%3A%41.age", "case%3Aa.age")
+        );
+        // Not escaped (Linux): the names existing vaults have on disk.
+        assert_eq!(encode_file_name("env/X", false, false), "env%2FX.age");
         for s in ["con", "NUL.x", "com1", "lpt9", "aux.b"] {
-            let n = EntryName::new(s).unwrap();
-            let f = blob_file_name(&n);
+            let f = encode_file_name(s, true, true);
             assert!(f.starts_with('%'), "{f}");
-            assert_eq!(entry_from_file_name(&f), Some(n));
+            assert_eq!(entry_from_file_name(&f), Some(n(s)));
         }
+        assert_eq!(encode_file_name("lpt9x", true, true), "lpt9x.age");
+        assert_eq!(encode_file_name("con", true, false), "con.age");
+        for s in [
+            "main/openai:default",
+            "env/OPENAI_API_KEY",
+            "A/B:C",
+            "x.y_z-w",
+            "Z9#z",
+        ] {
+            for (upper, devices) in [(false, false), (true, false), (true, true)] {
+                let f = encode_file_name(s, upper, devices);
+                assert_eq!(entry_from_file_name(&f), Some(n(s)), "{f}");
+                if upper {
+                    assert!(
+                        !f.bytes().any(|b| b.is_ascii_uppercase() && b > b'F'),
+                        "{f}"
+                    );
+                }
+            }
+        }
+        // What this platform does: Windows and macOS escape, Linux keeps its names.
+        let x = n("env/X");
+        if cfg!(any(windows, target_os = "macos")) {
+            assert_eq!(blob_file_name(&x), "env%2F%58.age");
+            assert_eq!(legacy_blob_file_name(&x).as_deref(), Some("env%2FX.age"));
+        } else {
+            assert_eq!(blob_file_name(&x), "env%2FX.age");
+            assert_eq!(legacy_blob_file_name(&x), None);
+        }
+        assert_eq!(legacy_blob_file_name(&n("main/openai:default")), None);
+        assert_eq!(
+            blob_file_name(&n("con")).starts_with('%'),
+            cfg!(windows),
+            "device names are escaped on Windows only"
+        );
+    }
+
+    /// A blob an earlier clawvault wrote under the unescaped name (or a vault copied
+    /// from Linux) is found and moved to the escaped name; a legacy name that reaches
+    /// another entry's blob (case-insensitively) is left alone.
+    #[test]
+    #[cfg(any(windows, target_os = "macos"))]
+    fn a_blob_under_its_legacy_name_is_adopted() {
+        let d = tempfile::tempdir().unwrap();
+        let id = age::x25519::Identity::generate();
+        let b = AgeBackend::new(d.path().join("blobs"), id.to_public()).with_identity(Arc::new(id));
+        let up = EntryName::new("env/OPENAI_API_KEY").unwrap();
+        b.set(&up, b"value-up").unwrap();
+        let legacy = d
+            .path()
+            .join("blobs")
+            .join(legacy_blob_file_name(&up).unwrap());
+        fs::rename(b.blob_path(&up), &legacy).unwrap();
+        assert_eq!(b.list().unwrap(), std::slice::from_ref(&up));
+        assert!(b.contains(&up).unwrap());
+        assert!(b.blob_path(&up).exists() && !legacy.exists());
+        fs::rename(b.blob_path(&up), &legacy).unwrap();
+        assert_eq!(b.get(&up).unwrap().unwrap().expose_secret(), b"value-up");
+        assert!(b.blob_path(&up).exists() && !legacy.exists());
+        // `env/X`'s legacy name `env%2FX.age` is `env%2Fx.age` on a case-insensitive
+        // file system: the blob of `env/x`, which `env/X` must not take.
+        let low = EntryName::new("env/x").unwrap();
+        let big = EntryName::new("env/X").unwrap();
+        b.set(&low, b"value-low").unwrap();
+        assert!(b.get(&big).unwrap().is_none());
+        assert!(!b.contains(&big).unwrap());
+        b.set(&big, b"value-big").unwrap();
+        assert_eq!(b.get(&low).unwrap().unwrap().expose_secret(), b"value-low");
+        assert_eq!(b.get(&big).unwrap().unwrap().expose_secret(), b"value-big");
+        assert_eq!(b.list().unwrap(), [up, big, low]);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clawvault::auth::is_our_ref;
-use clawvault::backend::age::blob_file_name;
+use clawvault::backend::age::{blob_file_name, legacy_blob_file_name};
 use clawvault::backend::EntryName;
 use clawvault::fsutil;
 use clawvault::openclaw::agents::Use;
@@ -37,18 +37,22 @@ fn previous_dir(vault_dir: &Path) -> PathBuf {
     vault_dir.join("previous")
 }
 
-/// Kept values of `name`, newest first: (path, time in ms).
+/// Kept values of `name`, newest first: (path, time in ms). Files named after the
+/// blob's legacy name (before upper case was escaped on macOS) count too.
 fn kept(vault_dir: &Path, name: &EntryName) -> Vec<(PathBuf, u64)> {
-    let stem = blob_file_name(name);
-    let stem = stem.strip_suffix(".age").unwrap_or(&stem).to_string();
+    let stems: Vec<String> = std::iter::once(blob_file_name(name))
+        .chain(legacy_blob_file_name(name))
+        .map(|f| format!("{}.", f.strip_suffix(".age").unwrap_or(&f)))
+        .collect();
     let mut v: Vec<(PathBuf, u64)> = std::fs::read_dir(previous_dir(vault_dir))
         .into_iter()
         .flatten()
         .flatten()
         .filter_map(|e| {
             let n = e.file_name().to_string_lossy().into_owned();
-            let ms = n
-                .strip_prefix(&format!("{stem}."))?
+            let ms = stems
+                .iter()
+                .find_map(|stem| n.strip_prefix(stem.as_str()))?
                 .strip_suffix(".age")?
                 .parse::<u64>()
                 .ok()?;
