@@ -194,15 +194,13 @@ fn code_fallback(hay: &[u8], s: usize, e: usize) -> Option<Option<(usize, usize)
         }
     };
     let id = &hay[s..id_end];
-    let ident = |p: &[u8]| {
-        p.first()
-            .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_' || *b == b'$')
-            && p.iter()
-                .all(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'$')
-    };
     // Glued to the value (`a.b||x`) only a path counts: a password may hold `||`.
-    if id.is_empty() || !id.split(|&b| b == b'.').all(ident) || op.is_some() && !id.contains(&b'.')
-    {
+    let code = if op.is_some() {
+        is_dotted_identifier(id)
+    } else {
+        is_identifier_path(id)
+    };
+    if !code {
         return None;
     }
     while j < hay.len() && j - id_end < 8 && hay[j] == b' ' {
@@ -399,36 +397,42 @@ pub(crate) fn credential_name(name: &[u8]) -> bool {
 /// Names that say "this is a secret" outright (hex values of digest length are
 /// accepted under them: gateway tokens are often hex).
 pub(super) fn strong_name(name: &[u8]) -> bool {
-    let l = name.to_ascii_lowercase();
-    [
-        &b"token"[..],
-        b"secret",
-        b"password",
-        b"passwd",
-        b"apikey",
-        b"api_key",
-        b"api-key",
-    ]
-    .iter()
-    .any(|w| l.windows(w.len()).any(|x| x == *w))
+    contains_any_ci(
+        name,
+        &[
+            b"token",
+            b"secret",
+            b"password",
+            b"passwd",
+            b"apikey",
+            b"api_key",
+            b"api-key",
+        ],
+    )
 }
 
 /// Names that say the value is a digest (`integrity_token_sha256`, `checksum`):
 /// a hex digest under them is not a token even when "token" is in the name.
 pub(super) fn digest_name(name: &[u8]) -> bool {
+    contains_any_ci(
+        name,
+        &[
+            b"sha1",
+            b"sha256",
+            b"sha512",
+            b"digest",
+            b"checksum",
+            b"hash",
+            b"integrity",
+            b"md5",
+        ],
+    )
+}
+
+/// `name` holds one of the lowercase `words`, in any case.
+fn contains_any_ci(name: &[u8], words: &[&[u8]]) -> bool {
     let l = name.to_ascii_lowercase();
-    [
-        &b"sha1"[..],
-        b"sha256",
-        b"sha512",
-        b"digest",
-        b"checksum",
-        b"hash",
-        b"integrity",
-        b"md5",
-    ]
-    .iter()
-    .any(|w| l.windows(w.len()).any(|x| x == *w))
+    words.iter().any(|w| l.windows(w.len()).any(|x| x == *w))
 }
 
 pub(crate) fn kind_from_name(name: &[u8]) -> Kind {

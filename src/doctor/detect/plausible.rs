@@ -183,19 +183,17 @@ pub(super) fn x_run(v: &[u8]) -> bool {
 
 /// `a.b.c` where every part is an identifier.
 pub(super) fn is_dotted_identifier(v: &[u8]) -> bool {
-    let mut parts = 0;
-    for p in v.split(|&b| b == b'.') {
-        let ok = p
-            .first()
+    v.contains(&b'.') && is_identifier_path(v)
+}
+
+/// `a`, `a.b`, `process.env.KEY`: identifiers (JavaScript's, `$` included) joined by dots.
+pub(super) fn is_identifier_path(v: &[u8]) -> bool {
+    v.split(|&b| b == b'.').all(|p| {
+        p.first()
             .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_' || *b == b'$')
             && p.iter()
-                .all(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'$');
-        if !ok {
-            return false;
-        }
-        parts += 1;
-    }
-    parts >= 2
+                .all(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'$')
+    })
 }
 
 pub(super) fn is_uuid(v: &[u8]) -> bool {
@@ -274,9 +272,10 @@ pub(super) fn credential_like(v: &[u8], strong: bool) -> bool {
     // A symbol other than a word separator (`#`, `!`, `%`) marks a password as
     // much as a digit does: 4% of random 19-character netrc passwords of letters
     // and one `#` have no digit, and were missed.
+    let is_sep = |b: &u8| matches!(b, b'-' | b'.' | b'_' | b':' | b'/');
     let symbols = v
         .iter()
-        .filter(|&&b| !b.is_ascii_alphanumeric() && !matches!(b, b'-' | b'.' | b'_' | b':' | b'/'))
+        .filter(|b| !b.is_ascii_alphanumeric() && !is_sep(b))
         .count();
     let mixed =
         (digits > 0 && letters > 0) || (lower > 0 && upper > 0 && (v.len() >= 20 || symbols > 0));
@@ -286,7 +285,6 @@ pub(super) fn credential_like(v: &[u8], strong: bool) -> bool {
     // Words joined by dashes (`gpt-4o-mini-2024-07-18`) are not keys; a password
     // dense with symbols (`N.:_z^1b+SG…`, two separators in a row, other symbols)
     // is not words.
-    let is_sep = |b: &u8| matches!(b, b'-' | b'.' | b'_' | b':' | b'/');
     let seps = v.iter().filter(|b| is_sep(b)).count();
     if seps * 5 > v.len() && symbols == 0 && !v.windows(2).any(|w| is_sep(&w[0]) && is_sep(&w[1])) {
         return false;
