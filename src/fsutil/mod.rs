@@ -28,8 +28,8 @@ pub use sys::make_private;
 pub use sys::mode_is_loose;
 pub use sys::{
     create_new_private, fd_is_open, file_from_fd, file_id, file_id_of, lock_exclusive,
-    open_append_private, open_nofollow, open_nofollow_nonblock, open_nonblock, pid_alive,
-    read_exact_at, write_all_at,
+    open_append_private, open_nofollow, open_nofollow_nonblock, open_nonblock, open_private_rw,
+    pid_alive, read_exact_at, try_lock_exclusive, write_all_at,
 };
 
 /// Errors from the file layer. Each names the path it is about.

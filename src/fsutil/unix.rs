@@ -91,6 +91,21 @@ pub fn open_append_private(path: &Path, read: bool) -> io::Result<File> {
         .open(path)
 }
 
+/// Open a private file for reading and writing, creating it 0600 (kept as it is
+/// when it exists, then set to 0600); a symlink there is refused.
+pub fn open_private_rw(path: &Path) -> io::Result<File> {
+    let f = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)?;
+    f.set_permissions(fs::Permissions::from_mode(0o600))?;
+    Ok(f)
+}
+
 /// Replace `to` with `from` (same directory): `rename(2)`, atomic on POSIX.
 pub(super) fn replace(from: &Path, to: &Path) -> io::Result<()> {
     fs::rename(from, to)
@@ -107,6 +122,27 @@ pub(super) fn fsync_dir(dir: &Path) -> Result<()> {
 pub fn lock_exclusive(f: &File) -> bool {
     // SAFETY: flock on a descriptor owned by `f` for this call.
     unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(f), libc::LOCK_EX) == 0 }
+}
+
+/// Take an exclusive `flock` on `f` without waiting: `Ok(false)` when someone else
+/// holds it. Held until `f` closes.
+pub fn try_lock_exclusive(f: &File) -> io::Result<bool> {
+    // SAFETY: flock on a descriptor owned by `f` for this call.
+    if unsafe {
+        libc::flock(
+            std::os::fd::AsRawFd::as_raw_fd(f),
+            libc::LOCK_EX | libc::LOCK_NB,
+        )
+    } == 0
+    {
+        return Ok(true);
+    }
+    let e = io::Error::last_os_error();
+    if e.kind() == io::ErrorKind::WouldBlock {
+        Ok(false)
+    } else {
+        Err(e)
+    }
 }
 
 /// Whether nobody holds a lock taken with [`lock_exclusive`] on the file `f` is open on.

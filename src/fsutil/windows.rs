@@ -10,8 +10,8 @@ use std::os::windows::io::{AsRawHandle, FromRawHandle};
 use std::path::Path;
 
 use windows_sys::Win32::Foundation::{
-    CloseHandle, GetLastError, ERROR_ACCESS_DENIED, GENERIC_READ, GENERIC_WRITE, HANDLE,
-    INVALID_HANDLE_VALUE, STILL_ACTIVE,
+    CloseHandle, GetLastError, ERROR_ACCESS_DENIED, ERROR_LOCK_VIOLATION, GENERIC_READ,
+    GENERIC_WRITE, HANDLE, INVALID_HANDLE_VALUE, STILL_ACTIVE,
 };
 use windows_sys::Win32::Storage::FileSystem::{
     CreateDirectoryW, CreateFileW, GetFileInformationByHandle, LockFileEx, MoveFileExW,
@@ -149,6 +149,13 @@ pub fn open_append_private(path: &Path, read: bool) -> io::Result<File> {
     create_file(path, access, OPEN_ALWAYS, Some(&sd))
 }
 
+/// Open a private file for reading and writing (`OPEN_ALWAYS`: created with the
+/// owner-only DACL when new); a reparse point there is refused.
+pub fn open_private_rw(path: &Path) -> io::Result<File> {
+    let sd = LocalSd::owner_only(false)?;
+    create_file(path, GENERIC_READ | GENERIC_WRITE, OPEN_ALWAYS, Some(&sd))
+}
+
 /// Replace `to` with `from` (same directory): `MoveFileExW` with
 /// `MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH`, which returns only once the
 /// move is on disk (std's `rename` uses the first flag, not the second). The
@@ -194,6 +201,20 @@ fn lock_range(f: &File, flags: u32) -> bool {
 /// when the process dies).
 pub fn lock_exclusive(f: &File) -> bool {
     lock_range(f, LOCKFILE_EXCLUSIVE_LOCK)
+}
+
+/// Take the [`lock_exclusive`] lock without waiting: `Ok(false)` when another
+/// handle holds it. Held until `f` closes.
+pub fn try_lock_exclusive(f: &File) -> io::Result<bool> {
+    if lock_range(f, LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY) {
+        return Ok(true);
+    }
+    let e = io::Error::last_os_error();
+    if e.raw_os_error() == Some(ERROR_LOCK_VIOLATION as i32) {
+        Ok(false)
+    } else {
+        Err(e)
+    }
 }
 
 /// Whether nobody holds a lock taken with [`lock_exclusive`] on the file `f` is open on.
