@@ -82,8 +82,7 @@ pub fn manifest(data: &[u8]) {
     }
 }
 
-/// The agent's request parser (the agent is Unix-only for now).
-#[cfg(unix)]
+/// The agent's request parser.
 pub fn agent_request(data: &[u8]) {
     if let Err(reply) = crate::agent::server::parse_request(data) {
         let text = String::from_utf8_lossy(&reply);
@@ -92,10 +91,6 @@ pub fn agent_request(data: &[u8]) {
         assert_eq!(v["ok"], false, "{text}");
     }
 }
-
-/// Windows has no agent (see `agent::NOT_ON_WINDOWS`), so no request parser to feed.
-#[cfg(windows)]
-pub fn agent_request(_data: &[u8]) {}
 
 pub fn exec_request(data: &[u8]) {
     if let Err(e) = crate::resolve::parse_request(data) {

@@ -28,7 +28,10 @@ use windows_sys::Win32::Security::{
     PROTECTED_DACL_SECURITY_INFORMATION, PSECURITY_DESCRIPTOR, PSID, SECURITY_ATTRIBUTES,
     TOKEN_QUERY, TOKEN_USER,
 };
-use windows_sys::Win32::System::Threading::{GetCurrentProcess, OpenProcessToken};
+use windows_sys::Win32::System::Threading::{
+    GetCurrentProcess, OpenProcess, OpenProcessToken, QueryFullProcessImageNameW,
+    PROCESS_NAME_WIN32, PROCESS_QUERY_LIMITED_INFORMATION,
+};
 
 /// A NUL-terminated UTF-16 copy of `p` for the `W` functions.
 pub fn wide(p: &Path) -> Vec<u16> {
@@ -166,6 +169,45 @@ pub fn current_user() -> io::Result<Sid> {
     })
     .clone()
     .map_err(|e| io::Error::other(format!("cannot learn the current user's SID: {e}")))
+}
+
+/// The SID of the user another process runs as (its primary token's `TokenUser`):
+/// how the agent and its client learn who is at the other end of a named pipe.
+/// Needs only `PROCESS_QUERY_LIMITED_INFORMATION`, which a user has on its own
+/// processes.
+pub fn process_user(pid: u32) -> io::Result<Sid> {
+    // SAFETY: query-only opens; both handles are closed by OwnedHandle.
+    unsafe {
+        let p = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, 0, pid);
+        if p.is_null() {
+            return Err(io::Error::last_os_error());
+        }
+        let p = OwnedHandle(p);
+        let mut t: HANDLE = std::ptr::null_mut();
+        if OpenProcessToken(p.0, TOKEN_QUERY, &mut t) == 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let t = OwnedHandle(t);
+        token_user(t.0)
+    }
+}
+
+/// The full path of another process's executable, for the access log.
+pub fn process_image(pid: u32) -> Option<String> {
+    // SAFETY: a query-only open closed by OwnedHandle; the buffer's size is passed.
+    unsafe {
+        let p = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, 0, pid);
+        if p.is_null() {
+            return None;
+        }
+        let p = OwnedHandle(p);
+        let mut buf = vec![0u16; 1024];
+        let mut n = buf.len() as u32;
+        if QueryFullProcessImageNameW(p.0, PROCESS_NAME_WIN32, buf.as_mut_ptr(), &mut n) == 0 {
+            return None;
+        }
+        Some(String::from_utf16_lossy(&buf[..n as usize]))
+    }
 }
 
 /// A security descriptor allocated by Windows (freed with `LocalFree`).

@@ -1,17 +1,20 @@
 //! The clawvault agent: a per-vault daemon that holds the unwrapped identity in
-//! locked memory and serves `resolve` batches over a Unix socket, so OpenClaw's exec
-//! spawn is passphrase-free and fast.
+//! locked memory and serves `resolve` batches over a Unix socket (Windows: a named
+//! pipe), so OpenClaw's exec spawn is passphrase-free and fast.
 //!
-//! - [`paths`]: where the socket, pid file and log live.
+//! - [`paths`]: where the socket or pipe, pid file and log live.
 //! - [`client`]: the synchronous client the CLI uses (no async runtime needed).
 //! - [`server`]: the tokio server (`clawvault agent run`).
 //! - [`locked`]: mlock'ed, zeroized memory and process hardening.
 //!
-//! Windows: the agent is not available yet (it needs a named pipe that admits only
-//! the same user's SID in place of the Unix socket and its peer-uid check). There
-//! `paths` and `server` are not built, and [`client::Client::connect`] answers
-//! [`client::NotRunning`] with [`NOT_ON_WINDOWS`], so every command that would use
-//! the agent falls back to unlocking the vault itself, and `agent start|run` refuse.
+//! Who may talk to it: on Unix the socket is 0600 in a 0700 directory and the
+//! server admits a peer only if the kernel says it runs as the agent's uid; the
+//! client, before sending anything, checks the socket's directory chain and that
+//! the listening process runs as its own uid. On Windows the pipe's DACL admits
+//! the user's SID alone, remote clients are rejected, the server refuses a pipe
+//! name someone already holds (first instance), admits a client only if the
+//! client process's token user is its own SID, and the client sends nothing to a
+//! server process whose token user is not its own SID.
 //!
 //! Protocol: newline-delimited JSON, one request and one reply per line, each with
 //! `"v":1`. Requests: `{"v":1,"op":"status"}`, `{"v":1,"op":"unlock","passphrase":..}`,
@@ -23,14 +26,8 @@
 pub mod client;
 pub mod locked;
 pub mod offline;
-#[cfg(unix)]
 pub mod paths;
-#[cfg(unix)]
 pub mod server;
-
-/// Why no agent answers on Windows, and what to use instead.
-#[cfg(windows)]
-pub const NOT_ON_WINDOWS: &str = "the clawvault agent is not yet available on Windows; use the keychain backend (Windows Credential Manager, `clawvault init --backend keychain`) or an unattended unlock source (--passphrase-file, --passphrase-fd, `clawvault unlock --remember keychain`)";
 
 /// The agent protocol version.
 pub const PROTOCOL_VERSION: u64 = 1;

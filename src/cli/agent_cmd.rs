@@ -1,28 +1,18 @@
 //! `clawvault agent start|stop|status|run`.
 
-#[cfg(unix)]
 use std::io::Read;
-#[cfg(unix)]
-use std::os::unix::fs::OpenOptionsExt;
-#[cfg(unix)]
-use std::os::unix::process::CommandExt;
 use std::process::ExitCode;
-#[cfg(unix)]
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use clap::{Args, Subcommand};
 
-use clawvault::agent::client::Client;
-#[cfg(unix)]
+use clawvault::agent::client::{endpoint_exists, Client};
 use clawvault::agent::{locked, paths, server};
-#[cfg(unix)]
 use clawvault::fsutil;
-#[cfg(unix)]
 use clawvault::unlock::{self, NoPrompt, Sources};
 use clawvault::{Error, Result};
 
-#[cfg(unix)]
 use super::prompt;
 use super::Ctx;
 
@@ -61,7 +51,6 @@ pub struct RunArgs {
     pub offline_grace: Option<String>,
 }
 
-#[cfg(unix)]
 fn parse_grace(s: &Option<String>) -> Result<Option<Duration>> {
     s.as_deref()
         .map(|g| {
@@ -74,7 +63,6 @@ fn parse_grace(s: &Option<String>) -> Result<Option<Duration>> {
         .transpose()
 }
 
-#[cfg(unix)]
 fn parse_idle(s: &str) -> Result<Option<Duration>> {
     if s.trim() == "0" {
         return Ok(None);
@@ -95,19 +83,6 @@ pub fn run(ctx: &Ctx, c: AgentCmd) -> Result<ExitCode> {
     }
 }
 
-/// Windows: the agent is not available yet (it needs a named pipe restricted to the
-/// user's SID); say so and what to use instead.
-#[cfg(windows)]
-fn run_foreground(_ctx: &Ctx, _a: &RunArgs) -> Result<ExitCode> {
-    Err(Error::Other(clawvault::agent::NOT_ON_WINDOWS.into()))
-}
-
-#[cfg(windows)]
-fn start(_ctx: &Ctx, _a: &RunArgs) -> Result<ExitCode> {
-    Err(Error::Other(clawvault::agent::NOT_ON_WINDOWS.into()))
-}
-
-#[cfg(unix)]
 fn run_foreground(ctx: &Ctx, a: &RunArgs) -> Result<ExitCode> {
     let idle = parse_idle(&a.idle)?;
     let offline_grace = parse_grace(&a.offline_grace)?;
@@ -151,7 +126,6 @@ fn run_foreground(ctx: &Ctx, a: &RunArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-#[cfg(unix)]
 fn start(ctx: &Ctx, a: &RunArgs) -> Result<ExitCode> {
     parse_idle(&a.idle)?;
     parse_grace(&a.offline_grace)?;
@@ -174,18 +148,12 @@ fn start(ctx: &Ctx, a: &RunArgs) -> Result<ExitCode> {
     let vault_dir = std::path::absolute(ctx.vault_dir()).unwrap_or_else(|_| ctx.vault_dir());
     let p = paths::for_bind(&vault_dir, vault.id());
     fsutil::ensure_private_dir(&p.dir)?;
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(&p.log)
-        .map_err(|e| {
-            Error::Other(format!(
-                "cannot open the agent log {}: {e}",
-                p.log.display()
-            ))
-        })?;
+    let log = fsutil::open_append_private(&p.log, false).map_err(|e| {
+        Error::Other(format!(
+            "cannot open the agent log {}: {e}",
+            p.log.display()
+        ))
+    })?;
     let log_start = log.metadata().map(|m| m.len()).unwrap_or(0);
     let exe = std::env::current_exe()
         .map_err(|e| Error::Other(format!("cannot find the clawvault binary: {e}")))?;
@@ -207,14 +175,7 @@ fn start(ctx: &Ctx, a: &RunArgs) -> Result<ExitCode> {
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(log);
-    // SAFETY: setsid is async-signal-safe; it detaches the agent from our terminal
-    // and process group so it outlives this command.
-    unsafe {
-        cmd.pre_exec(|| {
-            libc::setsid();
-            Ok(())
-        });
-    }
+    detach(&mut cmd);
     let mut child = cmd
         .spawn()
         .map_err(|e| Error::Other(format!("cannot start the agent: {e}")))?;
@@ -284,7 +245,45 @@ fn start(ctx: &Ctx, a: &RunArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Let the agent outlive this command: its own session (Unix: setsid, away from
+/// our terminal and process group).
 #[cfg(unix)]
+fn detach(cmd: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: setsid is async-signal-safe.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
+}
+
+/// Windows: no console (so closing ours does not stop it) and its own process
+/// group (so our Ctrl-C does not reach it). Our own standard handles are made
+/// non-inheritable first: the agent gets its own (null, the log), and would
+/// otherwise also inherit ours - a caller reading `agent start`'s output through
+/// a pipe would then wait for the agent to exit before seeing end of file.
+#[cfg(windows)]
+fn detach(cmd: &mut std::process::Command) {
+    use std::os::windows::io::AsRawHandle;
+    use std::os::windows::process::CommandExt;
+    use windows_sys::Win32::Foundation::{SetHandleInformation, HANDLE_FLAG_INHERIT};
+    const DETACHED_PROCESS: u32 = 0x0000_0008;
+    const CREATE_NEW_PROCESS_GROUP: u32 = 0x0000_0200;
+    for h in [
+        std::io::stdin().as_raw_handle(),
+        std::io::stdout().as_raw_handle(),
+        std::io::stderr().as_raw_handle(),
+    ] {
+        if !h.is_null() {
+            // SAFETY: our own standard handles; only the inherit flag changes.
+            unsafe { SetHandleInformation(h as _, HANDLE_FLAG_INHERIT, 0) };
+        }
+    }
+    cmd.creation_flags(DETACHED_PROCESS | CREATE_NEW_PROCESS_GROUP);
+}
+
 fn log_tail(path: &std::path::Path, from: u64) -> String {
     let mut s = String::new();
     if let Ok(mut f) = std::fs::File::open(path) {
@@ -311,12 +310,12 @@ fn stop(ctx: &Ctx) -> Result<ExitCode> {
     let pid = c.status().map(|s| s.pid).ok();
     c.stop().map_err(|e| Error::Other(format!("agent: {e}")))?;
     let deadline = Instant::now() + Duration::from_secs(10);
-    while c.socket.exists() && Instant::now() < deadline {
+    while endpoint_exists(&c.socket) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
-    if c.socket.exists() {
+    if endpoint_exists(&c.socket) {
         return Err(Error::Other(format!(
-            "the agent did not stop within 10 s (socket {} still there)",
+            "the agent did not stop within 10 s ({} still there)",
             c.socket.display()
         )));
     }

@@ -1,48 +1,25 @@
 //! The synchronous agent client: connect, send one JSON line, read one reply line.
+//! `unix.rs` / `windows.rs` find the endpoint and prove who serves it.
 
 use std::io::{BufRead, BufReader, Read, Write};
-#[cfg(unix)]
-use std::os::unix::fs::FileTypeExt;
-#[cfg(unix)]
-use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-#[cfg(unix)]
-use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use zeroize::Zeroizing;
 
-#[cfg(unix)]
-use super::paths::{candidates, AgentPaths};
 use super::{codes, PROTOCOL_VERSION};
 use crate::secret::{ExposeSecret, SecretString};
-#[cfg(unix)]
-use crate::trust;
 
-/// The connection to the agent: a Unix socket. On Windows there is none yet, so a
-/// `Client` cannot be made (see [`super::NOT_ON_WINDOWS`]).
-#[cfg(unix)]
-type Stream = UnixStream;
-#[cfg(windows)]
-enum Stream {}
+#[cfg_attr(unix, path = "unix.rs")]
+#[cfg_attr(windows, path = "windows.rs")]
+mod sys;
 
-#[cfg(windows)]
-impl Read for Stream {
-    fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
-        match *self {}
-    }
-}
+pub use sys::endpoint_exists;
 
-#[cfg(windows)]
-impl Write for Stream {
-    fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
-        match *self {}
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        match *self {}
-    }
-}
+/// The connection to the agent: a Unix socket, or a Windows named pipe opened as
+/// a file.
+type Stream = sys::Stream;
 
 /// The largest reply the client reads (a 512-id batch of large values fits easily).
 const MAX_REPLY: u64 = 64 << 20;
@@ -125,83 +102,13 @@ impl std::fmt::Display for NotRunning {
     }
 }
 
-#[cfg(windows)]
 impl Client {
-    /// No agent on Windows yet: always [`NotRunning`] with the reason and what to
-    /// use instead.
-    pub fn connect(_vault_dir: &Path, _vault_id: &str) -> Result<Client, NotRunning> {
-        Err(NotRunning(format!(
-            "not running ({})",
-            super::NOT_ON_WINDOWS
-        )))
-    }
-}
-
-#[cfg(unix)]
-impl Client {
-    /// Connect to this vault's agent, trying every place it may listen.
+    /// Connect to this vault's agent, proving who serves it before sending anything.
     pub fn connect(vault_dir: &Path, vault_id: &str) -> Result<Client, NotRunning> {
-        let all = candidates(vault_dir, vault_id);
-        let mut why = vec![];
-        for p in &all {
-            match std::fs::symlink_metadata(&p.socket) {
-                Err(_) => continue,
-                Ok(m) if !m.file_type().is_socket() => {
-                    why.push(format!("{} is not a socket", p.socket.display()));
-                    continue;
-                }
-                Ok(_) => {}
-            }
-            // Prove the place before saying anything to it: the socket's directory
-            // chain and the socket must be ours (StrictModes), and after connecting
-            // the listening process must run as our uid.
-            if let Err(e) = trust::check(&p.dir, trust::Kind::Dir)
-                .and_then(|()| trust::check(&p.socket, trust::Kind::Socket))
-            {
-                why.push(format!("refused {e}"));
-                continue;
-            }
-            match Client::connect_at(p) {
-                Ok(c) => return Ok(c),
-                Err(e) => why.push(e),
-            }
-        }
-        if why.is_empty() {
-            why.push(format!("no socket at {}", all[0].socket.display()));
-        }
-        Err(NotRunning(format!("not running ({})", why.join("; "))))
-    }
-
-    fn connect_at(p: &AgentPaths) -> Result<Client, String> {
-        let s = UnixStream::connect(&p.socket).map_err(|e| match e.kind() {
-            std::io::ErrorKind::ConnectionRefused => format!(
-                "socket {} refused the connection: left over from a crash?",
-                p.socket.display()
-            ),
-            _ => format!("cannot connect to {}: {e}", p.socket.display()),
-        })?;
-        use std::os::fd::AsRawFd;
-        match trust::peer_uid(s.as_raw_fd()) {
-            Ok(u) if u == trust::uid() => {}
-            Ok(u) => {
-                return Err(format!(
-                    "refused {}: the process listening there runs as uid {u}, not as you (uid {}); nothing was sent to it. Remove the socket if it is not yours",
-                    p.socket.display(),
-                    trust::uid()
-                ))
-            }
-            Err(e) => {
-                return Err(format!(
-                    "refused {}: cannot learn who listens there ({e}); nothing was sent to it",
-                    p.socket.display()
-                ))
-            }
-        }
-        let _ = s.set_write_timeout(Some(Duration::from_secs(10)));
-        let _ = s.set_read_timeout(Some(Duration::from_secs(30)));
+        let (stream, socket) = sys::connect(vault_dir, vault_id)?;
         Ok(Client {
-            stream: BufReader::new(s),
-            socket: p.socket.clone(),
+            stream: BufReader::new(stream),
+            socket,
         })
     }
 }

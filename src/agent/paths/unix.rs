@@ -1,28 +1,16 @@
-//! Where a vault's agent lives: `$XDG_RUNTIME_DIR/clawvault/<vault-id>.sock`, else
-//! `/run/user/<uid>/clawvault/` when that runtime directory exists (so a resolver
-//! run with a bare environment still finds an agent started under systemd), else
-//! inside the vault directory. The pid file and log sit beside the socket.
+//! Unix: `$XDG_RUNTIME_DIR/clawvault/<vault-id>.sock`, else `/run/user/<uid>/clawvault/`
+//! when that runtime directory exists (so a resolver run with a bare environment
+//! still finds an agent started under systemd), else inside the vault directory.
+//! The pid file and log sit beside the socket.
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AgentPaths {
-    pub dir: PathBuf,
-    pub socket: PathBuf,
-    pub pid: PathBuf,
-    pub log: PathBuf,
-}
+use super::AgentPaths;
 
-impl AgentPaths {
-    fn in_dir(dir: PathBuf, stem: &str) -> AgentPaths {
-        AgentPaths {
-            socket: dir.join(format!("{stem}.sock")),
-            pid: dir.join(format!("{stem}.pid")),
-            log: dir.join(format!("{stem}.log")),
-            dir,
-        }
-    }
+fn at(dir: PathBuf, stem: &str) -> AgentPaths {
+    let socket = dir.join(format!("{stem}.sock"));
+    AgentPaths::in_dir(dir, socket, stem)
 }
 
 fn uid() -> u32 {
@@ -53,9 +41,9 @@ fn runtime_dirs() -> Vec<PathBuf> {
 pub fn candidates(vault_dir: &Path, vault_id: &str) -> Vec<AgentPaths> {
     let mut v: Vec<AgentPaths> = runtime_dirs()
         .into_iter()
-        .map(|d| AgentPaths::in_dir(d.join("clawvault"), vault_id))
+        .map(|d| at(d.join("clawvault"), vault_id))
         .collect();
-    v.push(AgentPaths::in_dir(vault_dir.to_path_buf(), "agent"));
+    v.push(at(vault_dir.to_path_buf(), "agent"));
     v
 }
 
