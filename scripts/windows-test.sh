@@ -100,10 +100,14 @@ x86_64-w64-mingw32-gcc -O2 -shared -o "$sys32/bcryptprimitives.dll" \
   scripts/wine/bcryptprimitives.c "$tmp/b.def" -lbcrypt
 booted=$SECONDS
 
-export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$WINELOADER"
+# Wine runs the test binaries. Given as cargo config, not as the environment
+# variable CARGO_TARGET_<triple>_RUNNER: the tests inherit the environment, and
+# assert_cmd would then start the binary under test through the Linux path of
+# Wine's loader, which a Windows process cannot run.
+build+=(--config "target.$T.runner='$WINELOADER'")
 # The platform keychain (here: Wine's Credential Manager) must work, not be skipped.
 export CLAWVAULT_REQUIRE_SECRET_SERVICE=1
 step="tests under Wine (cargo test --lib --test conformance)"
 echo "windows-test: library unit tests and backend conformance (age, Credential Manager) under Wine"
-timeout 1200 cargo test --quiet "${build[@]}" --lib --test conformance
+timeout 1200 cargo test --quiet "${build[@]}" --lib --test conformance --test agent_pipe
 echo "windows-test: passed in $((SECONDS - started)) s (build $((built - started)) s, Wine prefix $((booted - built)) s, tests $((SECONDS - booted)) s)"

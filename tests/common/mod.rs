@@ -56,6 +56,11 @@ impl Home {
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.tmp.path())
             .env("OPENCLAW_STATE_DIR", self.state());
+        // Windows processes need SystemRoot (Winsock, the crypto providers).
+        #[cfg(windows)]
+        if let Some(r) = std::env::var_os("SystemRoot") {
+            c.env("SystemRoot", r);
+        }
         c
     }
 
@@ -175,6 +180,11 @@ impl Home {
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.tmp.path())
             .env("OPENCLAW_STATE_DIR", self.state());
+        // Windows processes need SystemRoot (Winsock, the crypto providers).
+        #[cfg(windows)]
+        if let Some(r) = std::env::var_os("SystemRoot") {
+            c.env("SystemRoot", r);
+        }
         c
     }
 
