@@ -1,5 +1,8 @@
 //! Windows: `VirtualAlloc`'ed pages, `VirtualLock`ed (kept in the working set, so
-//! never written to the page file), zeroized before `VirtualFree`.
+//! never written to the page file), zeroized before `VirtualFree`. Between requests
+//! the identity lies there sealed by `CryptProtectMemory` with the same-process key,
+//! so a crash dump, a hibernation file or a read of this process's memory finds
+//! ciphertext; each use unseals a locked copy that is zeroized when it drops.
 //!
 //! There is no per-process switch like `PR_SET_DUMPABLE` or `PT_DENY_ATTACH`: any
 //! process of the same user (same token) may `OpenProcess` this one and read its
@@ -10,6 +13,10 @@
 
 use std::sync::atomic::Ordering;
 
+use windows_sys::Win32::Security::Cryptography::{
+    CryptProtectMemory, CryptUnprotectMemory, CRYPTPROTECTMEMORY_BLOCK_SIZE,
+    CRYPTPROTECTMEMORY_SAME_PROCESS,
+};
 use windows_sys::Win32::System::Diagnostics::Debug::{
     SetErrorMode, SEM_FAILCRITICALERRORS, SEM_NOGPFAULTERRORBOX,
 };
@@ -18,16 +25,23 @@ use windows_sys::Win32::System::Memory::{
     PAGE_READWRITE,
 };
 
-use super::{LockedBuf, MLOCK_WARNED};
+use super::{LockedBuf, Revealed, MLOCK_WARNED};
 use crate::secret::{ExposeSecret, SecretString};
 
 /// Allocation granularity is 64 KiB, but locking works on 4 KiB pages.
 const PAGE: usize = 4096;
 
+/// `CryptProtectMemory` works on whole 16-byte blocks.
+const SEAL_BLOCK: usize = CRYPTPROTECTMEMORY_BLOCK_SIZE as usize;
+
+fn sealed_len(len: usize) -> usize {
+    len.div_ceil(SEAL_BLOCK).max(1) * SEAL_BLOCK
+}
+
 impl LockedBuf {
-    pub(super) fn alloc(s: &SecretString) -> std::io::Result<LockedBuf> {
-        let bytes = s.expose_secret().as_bytes();
-        let cap = bytes.len().div_ceil(PAGE).max(1) * PAGE;
+    /// Fresh zeroed pages for `n` bytes, `VirtualLock`ed when Windows allows it.
+    fn pages(n: usize) -> std::io::Result<LockedBuf> {
+        let cap = n.div_ceil(PAGE).max(1) * PAGE;
         // SAFETY: a fresh private allocation; checked for null below.
         let ptr = unsafe {
             VirtualAlloc(
@@ -48,15 +62,49 @@ impl LockedBuf {
                 std::io::Error::last_os_error()
             );
         }
-        // SAFETY: bytes.len() <= cap; regions do not overlap.
-        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), ptr as *mut u8, bytes.len()) };
         Ok(LockedBuf {
             ptr: ptr as *mut u8,
             cap,
-            len: bytes.len(),
+            len: 0,
             locked,
         })
     }
+
+    /// Copy `s` into fresh locked pages and seal them in place
+    /// (`CryptProtectMemory`, same-process key).
+    pub(super) fn alloc(s: &SecretString) -> std::io::Result<LockedBuf> {
+        let bytes = s.expose_secret().as_bytes();
+        let n = sealed_len(bytes.len());
+        let mut b = LockedBuf::pages(n)?;
+        // SAFETY: bytes.len() <= n <= cap; regions do not overlap.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), b.ptr, bytes.len()) };
+        b.len = bytes.len();
+        // SAFETY: n bytes of our pages, a multiple of the block size. On failure
+        // `b` drops, zeroizing the plaintext.
+        if unsafe { CryptProtectMemory(b.ptr.cast(), n as u32, CRYPTPROTECTMEMORY_SAME_PROCESS) }
+            == 0
+        {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(b)
+    }
+}
+
+/// A locked copy of the sealed pages, unsealed; zeroized and freed when the
+/// result drops.
+pub(super) fn reveal(b: &LockedBuf) -> std::io::Result<Revealed<'_>> {
+    let n = sealed_len(b.len);
+    let mut copy = LockedBuf::pages(n)?;
+    // SAFETY: both hold at least n bytes; distinct allocations.
+    unsafe { std::ptr::copy_nonoverlapping(b.ptr, copy.ptr, n) };
+    copy.len = b.len;
+    // SAFETY: n bytes of the copy's pages, a multiple of the block size.
+    if unsafe { CryptUnprotectMemory(copy.ptr.cast(), n as u32, CRYPTPROTECTMEMORY_SAME_PROCESS) }
+        == 0
+    {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(Revealed::Copy(copy, std::marker::PhantomData))
 }
 
 impl Drop for LockedBuf {

@@ -155,12 +155,21 @@ async fn resolve(
         // raw key by value through the stack, where `Zeroize` cannot reach it.
         Box::new(move || {
             crate::secret::with_scrubbed_stack(move || {
-                let id = buf.as_str().parse::<age::x25519::Identity>().map_err(|_| {
-                    resolve::BatchError(crate::backend::BackendError::Other(
-                        "the held identity is not valid".into(),
-                    ))
-                })?;
-                let key = crate::access_log::Key::from_identity(buf.as_str(), &vault_id);
+                let bad = |why: &str| {
+                    resolve::BatchError(crate::backend::BackendError::Other(format!(
+                        "the held identity {why}"
+                    )))
+                };
+                // The revealed text (a Windows copy) is gone at the end of this block.
+                let (id, key) = {
+                    let text = buf
+                        .reveal()
+                        .map_err(|e| bad(&format!("cannot be read: {e}")))?;
+                    let id = text
+                        .parse::<age::x25519::Identity>()
+                        .map_err(|_| bad("is not valid"))?;
+                    (id, crate::access_log::Key::from_identity(&text, &vault_id))
+                };
                 drop(buf);
                 let b = AgeBackend::new(blobs, recipient).with_identity(Arc::new(id));
                 let r = resolve::serve(&b as &dyn Backend, &ids);
@@ -178,9 +187,11 @@ async fn resolve(
         let (dir, peer, vault_id) = (sh.vault_dir.clone(), peer.clone(), sh.vault_id.clone());
         let cache = sh.offline.clone();
         Box::new(move || {
-            let key = held
-                .as_ref()
-                .map(|b| crate::access_log::Key::from_identity(b.as_str(), &vault_id));
+            // A copy unsealed for this batch only (Windows); the buffer itself on Unix.
+            let text = held.as_ref().and_then(|b| b.reveal().ok());
+            let key = text
+                .as_deref()
+                .map(|t| crate::access_log::Key::from_identity(t, &vault_id));
             let r = v
                 .backend()
                 .map_err(|e| match e {
@@ -190,14 +201,14 @@ async fn resolve(
                     }
                 })
                 .and_then(|b| resolve::serve(b, &ids));
-            match (&r, &cache, &held) {
-                (Ok(resp), Some(c), _) => c.remember(held.as_ref().map(|b| b.as_str()), resp),
+            match (&r, &cache, text.as_deref()) {
+                (Ok(resp), Some(c), _) => c.remember(text.as_deref(), resp),
                 (
                     Err(resolve::BatchError(crate::backend::BackendError::Unavailable { .. })),
                     Some(c),
                     Some(id),
                 ) => {
-                    if let Some((resp, oldest)) = c.serve(id.as_str(), &ids) {
+                    if let Some((resp, oldest)) = c.serve(id, &ids) {
                         let why = r.as_ref().err().map(|e| e.to_string()).unwrap_or_default();
                         let outcome = format!(
                             "stale: {} of {} id(s) served from the offline cache (oldest {} s) because {why}",
