@@ -1,5 +1,5 @@
 //! Unix: mmap'ed pages, `mlock`, `MADV_DONTDUMP`, `RLIMIT_CORE` 0 and
-//! `PR_SET_DUMPABLE` 0.
+//! `PR_SET_DUMPABLE` 0 (Linux) or `PT_DENY_ATTACH` (macOS).
 
 use std::sync::atomic::Ordering;
 
@@ -82,8 +82,9 @@ impl Drop for LockedBuf {
     }
 }
 
-/// No core dumps, no ptrace attach by other same-uid processes. Returns what could
-/// not be done, for the log.
+/// No core dumps, no ptrace attach by other same-uid processes (Linux:
+/// `PR_SET_DUMPABLE` 0; macOS: `PT_DENY_ATTACH`). Returns what could not be done,
+/// for the log.
 pub fn harden_process() -> Vec<String> {
     let mut failed = vec![];
     let zero = libc::rlimit {
@@ -102,6 +103,15 @@ pub fn harden_process() -> Vec<String> {
         if libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 {
             failed.push(format!(
                 "PR_SET_DUMPABLE 0: {}",
+                std::io::Error::last_os_error()
+            ));
+        }
+        // macOS: refuse debugger attach (a same-uid `lldb -p` or task_for_pid
+        // through ptrace); the hardened runtime would do this for a signed binary.
+        #[cfg(target_os = "macos")]
+        if libc::ptrace(libc::PT_DENY_ATTACH, 0, std::ptr::null_mut(), 0) != 0 {
+            failed.push(format!(
+                "PT_DENY_ATTACH: {}",
                 std::io::Error::last_os_error()
             ));
         }
