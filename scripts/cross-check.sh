@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Compile-check clawvault for macOS (aarch64 and x86_64) from Linux: `cargo check`
-# of the library and binary with the macOS keychain store, C dependencies built by
+# Compile-check clawvault for macOS (aarch64 and x86_64) from Linux: `cargo clippy
+# --all-targets -D warnings` (library, binary, tests, examples) with the macOS
+# keychain store, C dependencies built by
 # `zig cc` (PyPI's ziglang, pinned). Linking needs Apple's SDK, so this proves the
 # code compiles, not that it runs (see the README's platform table).
 set -euo pipefail
@@ -15,6 +16,6 @@ for t in aarch64-apple-darwin x86_64-apple-darwin; do
   zt=${t%%-*}-macos
   var=CC_${t//-/_}
   export ZIG_TARGET=$zt "$var=$PWD/scripts/zig-cc.sh"
-  echo "cross-check: cargo check --target $t"
-  cargo check --quiet --locked --target "$t" --lib --bins
+  echo "cross-check: cargo clippy --all-targets --target $t"
+  cargo clippy --quiet --locked --target "$t" --all-targets -- -D warnings
 done
