@@ -15,21 +15,13 @@ use common::*;
 const KEY: &str = "sk-or-v1-TESTONLY-agent-0123456789";
 
 fn setup() -> (Home, PathBuf) {
-    let h = Home::new();
-    let pw = h.init_age();
-    h.paste("paste-api-key", "openrouter", None, KEY);
-    (h, pw)
+    Home::age_with_key("openrouter", KEY)
 }
 
 fn socket_of(h: &Home) -> PathBuf {
     let (code, s) = h.agent_status();
     assert_eq!(code, 0, "{s}");
     PathBuf::from(s["socket"].as_str().unwrap())
-}
-
-fn stdout_json(o: &std::process::Output) -> serde_json::Value {
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    serde_json::from_slice(&o.stdout).unwrap()
 }
 
 #[test]
@@ -63,23 +55,7 @@ fn resolve_is_served_by_the_agent_without_a_passphrase() {
 #[test]
 fn start_daemonizes_is_single_instance_and_stop_removes_the_socket() {
     let (h, pw) = setup();
-    let out = h
-        .cmd()
-        .args(["agent", "start", "--idle", "0", "--passphrase-file"])
-        .arg(&pw)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let said = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(
-        said.contains("started the clawvault agent")
-            && said.contains("unlocked with --passphrase-file"),
-        "{said}"
-    );
+    h.agent_start_unlocked(&pw);
     let sock = socket_of(&h);
     let v = stdout_json(&h.resolve(&["main/openrouter:default"], |_| {}));
     assert_eq!(v["values"]["main/openrouter:default"], KEY);

@@ -18,19 +18,11 @@ use common::*;
 const KEY: &str = "sk-or-v1-TESTONLY-pipe-0123456789";
 
 fn setup() -> (Home, PathBuf) {
-    let h = Home::new();
-    let pw = h.init_age();
-    h.paste("paste-api-key", "openrouter", None, KEY);
-    (h, pw)
+    Home::age_with_key("openrouter", KEY)
 }
 
 fn pipe_of(h: &Home) -> PathBuf {
     clawvault::agent::paths::for_bind(&h.vault(), &h.vault_id()).socket
-}
-
-fn stdout_json(o: &std::process::Output) -> serde_json::Value {
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    serde_json::from_slice(&o.stdout).unwrap()
 }
 
 fn wait_exit(
@@ -179,23 +171,7 @@ fn an_agent_refuses_a_pipe_name_someone_already_holds() {
 #[test]
 fn start_detaches_is_single_instance_and_stop_ends_it() {
     let (h, pw) = setup();
-    let out = h
-        .cmd()
-        .args(["agent", "start", "--idle", "0", "--passphrase-file"])
-        .arg(&pw)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let said = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(
-        said.contains("started the clawvault agent")
-            && said.contains("unlocked with --passphrase-file"),
-        "{said}"
-    );
+    h.agent_start_unlocked(&pw);
     let (code, s) = h.agent_status();
     assert_eq!(code, 0, "{s}");
     let pid = s["pid"].as_u64().unwrap();

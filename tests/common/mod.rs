@@ -98,9 +98,24 @@ impl Home {
         c.write_stdin(format!("{secret}\n")).assert().success();
     }
 
+    /// An age vault (see [`Home::init_age`]) holding one pasted API key as
+    /// `<provider>:default`; returns the home and the passphrase file.
+    pub fn age_with_key(provider: &str, key: &str) -> (Home, PathBuf) {
+        let h = Home::new();
+        let pw = h.init_age();
+        h.paste("paste-api-key", provider, None, key);
+        (h, pw)
+    }
+
     pub fn read_profiles(&self) -> serde_json::Value {
         serde_json::from_slice(&std::fs::read(self.profiles()).unwrap()).unwrap()
     }
+}
+
+/// A successful command's stdout as JSON (its stderr in the failure message).
+pub fn stdout_json(o: &std::process::Output) -> serde_json::Value {
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&o.stdout).unwrap()
 }
 
 pub fn random_suffix() -> String {
@@ -227,6 +242,28 @@ impl Home {
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
         AgentProc { child, log }
+    }
+
+    /// `agent start --idle 0 --passphrase-file PW`, which must say it started the
+    /// agent unlocked with that file.
+    pub fn agent_start_unlocked(&self, pw: &Path) {
+        let out = self
+            .cmd()
+            .args(["agent", "start", "--idle", "0", "--passphrase-file"])
+            .arg(pw)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            said.contains("started the clawvault agent")
+                && said.contains("unlocked with --passphrase-file"),
+            "{said}"
+        );
     }
 
     /// `agent status --json`
