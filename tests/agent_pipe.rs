@@ -79,6 +79,26 @@ fn resolve_is_served_over_the_pipe_and_lock_and_stop_work() {
         String::from_utf8_lossy(&o.stdout)
     );
     assert!(!String::from_utf8_lossy(&o.stdout).contains(KEY));
+    // `unlock` hands the running agent the passphrase over the pipe.
+    let out = h
+        .cmd()
+        .arg("unlock")
+        .arg("--passphrase-file")
+        .arg(&pw)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains(r"unlocked the agent at \\.\pipe\clawvault-"),
+        "{said}"
+    );
+    let o = h.resolve(&["main/openrouter:default"], |_| {});
+    assert_eq!(stdout_json(&o)["values"]["main/openrouter:default"], KEY);
 
     let out = h.cmd().args(["agent", "stop"]).output().unwrap();
     assert!(

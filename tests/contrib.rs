@@ -37,7 +37,10 @@ fn the_windows_logon_task_runs_the_agent_as_the_user_without_a_time_limit() {
     // A daemon: never stopped by Task Scheduler's default 72-hour limit.
     let settings = child(task, "Settings");
     assert_eq!(text(child(settings, "ExecutionTimeLimit")), "PT0S");
-    assert_eq!(text(child(settings, "MultipleInstancesPolicy")), "IgnoreNew");
+    assert_eq!(
+        text(child(settings, "MultipleInstancesPolicy")),
+        "IgnoreNew"
+    );
     let exec = child(child(task, "Actions"), "Exec");
     assert!(text(child(exec, "Command")).ends_with(r#"\clawvault.exe""#));
     assert_eq!(text(child(exec, "Arguments")), "agent run --idle 0");
