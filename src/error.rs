@@ -48,8 +48,14 @@ impl Error {
                 Some("check the passphrase; nothing was changed")
             }
             Error::Unlock(u) if u.wrong_passphrase => Some("check the passphrase; nothing was changed"),
+            #[cfg(not(windows))]
             Error::Unlock(_) => Some(
                 "start the agent (`clawvault agent start`), cache the identity (`clawvault unlock --remember keychain|keyutils`), or give --passphrase-file F (mode 0600) / --passphrase-fd N; `clawvault unlock --status` shows every source",
+            ),
+            // No agent and no keyutils on Windows; DPAPI instead.
+            #[cfg(windows)]
+            Error::Unlock(_) => Some(
+                "remember the identity (`clawvault unlock --remember dpapi|keychain`), or give --passphrase-file F (private to you) / --passphrase-fd N; `clawvault unlock --status` shows every source",
             ),
             Error::Backend(BackendError::Unavailable { store, .. }) if is_openbao(store) => Some(
                 "check the server address, that it is unsealed, and the token or AppRole files (mode 0600); see docs/openbao.md",

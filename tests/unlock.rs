@@ -282,6 +282,50 @@ fn keyutils_cache_unlocks_expires_and_is_forgotten_by_lock() {
 }
 
 #[test]
+fn remember_dpapi_is_a_one_line_usage_error_off_windows() {
+    let (h, pw) = setup();
+    for extra in [&[][..], &["--ttl", "1h"][..]] {
+        let o = h
+            .cmd()
+            .args(["unlock", "--remember", "dpapi"])
+            .args(extra)
+            .arg("--passphrase-file")
+            .arg(&pw)
+            .output()
+            .unwrap();
+        // Usage errors exit 1 (src/main.rs), with no hint line.
+        assert_eq!(o.status.code(), Some(1), "{o:?}");
+        assert!(o.stdout.is_empty(), "{o:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.starts_with("clawvault: error: --remember dpapi: DPAPI exists on Windows only; "),
+            "{err}"
+        );
+        for alt in [
+            "--remember keychain",
+            "--remember keyutils",
+            "systemd credential",
+        ] {
+            assert!(err.contains(alt), "{alt} missing: {err}");
+        }
+        assert!(!h.vault().join("identity.dpapi").exists());
+    }
+    // The source is absent here: `lock` and `--status` say nothing about it.
+    let o = h.cmd().arg("lock").output().unwrap();
+    assert!(o.status.success(), "{o:?}");
+    assert!(
+        !String::from_utf8_lossy(&o.stdout).contains("dpapi"),
+        "{o:?}"
+    );
+    let o = h.cmd().args(["unlock", "--status"]).output().unwrap();
+    assert!(
+        !String::from_utf8_lossy(&o.stdout).contains("dpapi"),
+        "{o:?}"
+    );
+}
+
+#[test]
 fn keychain_remembered_identity_unlocks_on_the_real_secret_service() {
     if !secret_service_usable() {
         return;

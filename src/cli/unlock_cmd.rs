@@ -1,4 +1,4 @@
-//! `clawvault unlock [--remember keychain|keyutils] [--status]` and `clawvault lock`.
+//! `clawvault unlock [--remember keychain|keyutils|dpapi] [--status]` and `clawvault lock`.
 
 use std::process::ExitCode;
 
@@ -7,7 +7,7 @@ use clap::{Args, ValueEnum};
 use clawvault::agent::client::Client;
 use clawvault::fsutil;
 use clawvault::unlock::{
-    self, keychain, keyutils, names, Attempt, SourceStatus, Sources, UnlockError,
+    self, dpapi, keychain, keyutils, names, Attempt, SourceStatus, Sources, UnlockError,
 };
 use clawvault::{Error, Result};
 
@@ -20,6 +20,8 @@ pub enum Remember {
     Keychain,
     /// The Linux kernel user keyring, as a cache that expires after --ttl (gone at reboot)
     Keyutils,
+    /// Windows only: <vault>/identity.dpapi, encrypted with DPAPI for this Windows user
+    Dpapi,
 }
 
 #[derive(Debug, Args)]
@@ -50,21 +52,30 @@ pub fn unlock(ctx: &Ctx, a: UnlockArgs) -> Result<ExitCode> {
 }
 
 fn remember(ctx: &Ctx, r: Remember, ttl: Option<&str>) -> Result<ExitCode> {
+    if r == Remember::Dpapi && !dpapi::SUPPORTED {
+        return Err(Error::Usage(dpapi::windows_only()));
+    }
     let ttl = match (r, ttl) {
         (Remember::Keychain, Some(_)) => {
             return Err(Error::Usage(
                 "--ttl applies to --remember keyutils only; the keychain keeps the identity until `clawvault lock`".into(),
             ))
         }
+        (Remember::Dpapi, Some(_)) => {
+            return Err(Error::Usage(
+                "--ttl applies to --remember keyutils only; DPAPI keeps the identity until `clawvault lock`".into(),
+            ))
+        }
         (Remember::Keyutils, Some(t)) => Some(clawvault::auth::parse_duration(t)?),
         (Remember::Keyutils, None) => Some(std::time::Duration::from_secs(12 * 3600)),
-        (Remember::Keychain, None) => None,
+        (Remember::Keychain | Remember::Dpapi, None) => None,
     };
     let mut vault = ctx.open_vault()?;
     let mut sources = Sources::ALL;
     match r {
         Remember::Keychain => sources.keychain = false,
         Remember::Keyutils => sources.keyutils = false,
+        Remember::Dpapi => sources.dpapi = false,
     }
     let src = unlock::unlock_from(
         &mut vault,
@@ -96,6 +107,15 @@ fn remember(ctx: &Ctx, r: Remember, ttl: Option<&str>) -> Result<ExitCode> {
                 vault.id(),
                 keyutils::key_name(vault.id()),
                 ttl.as_secs()
+            );
+        }
+        Remember::Dpapi => {
+            let p = dpapi::store(vault.dir(), vault.id(), &id)
+                .map_err(|e| Error::Other(format!("dpapi: cannot remember the identity: {e}")))?;
+            println!(
+                "remembered the identity of vault {} in {}, encrypted with DPAPI for this Windows user (unlocked from {src}); `clawvault lock` forgets it",
+                vault.id(),
+                p.display()
             );
         }
     }
@@ -236,7 +256,8 @@ fn status(ctx: &Ctx, json: bool) -> Result<ExitCode> {
     })
 }
 
-/// Forget every cached copy: the agent's, the keychain item, the keyutils key.
+/// Forget every cached copy: the agent's, the keychain item, the keyutils key, the
+/// DPAPI file.
 pub fn lock(ctx: &Ctx) -> Result<ExitCode> {
     let vault = ctx.open_vault()?;
     let mut failed = vec![];
@@ -276,6 +297,13 @@ pub fn lock(ctx: &Ctx) -> Result<ExitCode> {
         Ok(true) => println!("keyutils: removed the cached identity"),
         Ok(false) => println!("keyutils: nothing cached"),
         Err(e) => failed.push(format!("keyutils: {e}")),
+    }
+    // Elsewhere than Windows a line only when a file was there (a vault copied over).
+    match dpapi::forget(vault.dir()) {
+        Ok(true) => println!("dpapi: removed the remembered identity"),
+        Ok(false) if dpapi::SUPPORTED => println!("dpapi: nothing remembered"),
+        Ok(false) => {}
+        Err(e) => failed.push(format!("dpapi: {e}")),
     }
     if failed.is_empty() {
         Ok(ExitCode::SUCCESS)

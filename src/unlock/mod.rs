@@ -4,7 +4,8 @@
 //! The order (issue 5): (1) the clawvault agent, asked by the caller (it serves
 //! requests itself and never hands the identity out, see [`crate::agent`]); (2) the
 //! identity remembered in the OS keychain ([`keychain`]); (3) the Linux keyutils
-//! cache ([`keyutils`]); (4) a systemd credential
+//! cache ([`keyutils`]); on Windows, the identity remembered with DPAPI
+//! ([`dpapi`], `<vault>/identity.dpapi`); (4) a systemd credential
 //! `$CREDENTIALS_DIRECTORY/clawvault.passphrase`; (5) `--passphrase-file`,
 //! `$CLAWVAULT_PASSPHRASE_FILE`, `--passphrase-fd`; (6) a no-echo prompt, supplied
 //! by the CLI through [`Prompter`] (the library never touches the terminal).
@@ -41,11 +42,14 @@ pub mod names {
     pub const AGENT: &str = "agent";
     pub const KEYCHAIN: &str = "keychain";
     pub const KEYUTILS: &str = "keyutils";
+    /// Windows only: `<vault>/identity.dpapi`.
+    pub const DPAPI: &str = "dpapi";
     pub const CREDENTIAL: &str = "systemd credential";
     pub const PASSPHRASE: &str = "passphrase file/fd";
     pub const PROMPT: &str = "prompt";
 }
 
+pub mod dpapi;
 pub mod keychain;
 pub mod keyutils;
 
@@ -236,6 +240,8 @@ pub fn validate_credential_name(name: &str) -> Result<(), String> {
 pub struct Sources {
     pub keychain: bool,
     pub keyutils: bool,
+    /// `<vault>/identity.dpapi` (Windows only; ignored elsewhere).
+    pub dpapi: bool,
     pub credential: bool,
     pub passphrase: bool,
     pub prompt: bool,
@@ -245,6 +251,7 @@ impl Sources {
     pub const ALL: Sources = Sources {
         keychain: true,
         keyutils: true,
+        dpapi: true,
         credential: true,
         passphrase: true,
         prompt: true,
@@ -253,6 +260,7 @@ impl Sources {
     pub const PASSPHRASE_ONLY: Sources = Sources {
         keychain: false,
         keyutils: false,
+        dpapi: false,
         credential: true,
         passphrase: true,
         prompt: true,
@@ -401,6 +409,15 @@ fn cached_identity(vault: &Vault, source: &str) -> Result<SecretString, String> 
                 return Err(format!("nothing remembered for this vault in {store}"))
             }
         },
+        names::DPAPI => match dpapi::get(vault.dir(), vault.id())? {
+            dpapi::Lookup::Found(s) => s,
+            dpapi::Lookup::Absent => {
+                return Err(
+                    "nothing remembered for this vault (`clawvault unlock --remember dpapi`)"
+                        .into(),
+                )
+            }
+        },
         _ => keyutils::get(vault.id()).map_err(|e| e.to_string())?,
     };
     if !identity_matches(vault, &got) {
@@ -445,6 +462,7 @@ pub fn unlock_from(
     for (on, name) in [
         (sources.keychain, names::KEYCHAIN),
         (sources.keyutils, names::KEYUTILS),
+        (sources.dpapi && dpapi::SUPPORTED, names::DPAPI),
     ] {
         if !on {
             continue;
@@ -513,7 +531,12 @@ pub struct SourceStatus {
 /// read from an fd).
 pub fn status(vault: &Vault, opts: &UnlockOptions, tty: bool) -> Vec<SourceStatus> {
     let mut out = vec![];
-    for name in [names::KEYCHAIN, names::KEYUTILS] {
+    let cached = [names::KEYCHAIN, names::KEYUTILS, names::DPAPI];
+    // DPAPI exists on Windows only; elsewhere the source is not listed at all.
+    for name in cached
+        .into_iter()
+        .filter(|n| dpapi::SUPPORTED || *n != names::DPAPI)
+    {
         out.push(match cached_identity(vault, name) {
             Ok(_) => SourceStatus {
                 source: name.into(),
