@@ -230,3 +230,34 @@ fn start_detaches_is_single_instance_and_stop_ends_it() {
     // The log is private, like every other file in the vault directory.
     assert_private_tree(&h.vault());
 }
+
+#[test]
+fn the_agent_unlocks_itself_from_the_dpapi_remembered_identity() {
+    let (h, pw) = setup();
+    let out = h
+        .cmd()
+        .args(["unlock", "--remember", "dpapi", "--passphrase-file"])
+        .arg(&pw)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let blob = h.vault().join("identity.dpapi");
+    assert!(blob.is_file());
+    // No passphrase given: the agent (as a logon task would start it) unlocks from DPAPI.
+    let _a = h.agent_run(&["--idle", "0"], |_| {});
+    let (code, s) = h.agent_status();
+    assert_eq!(code, 0, "{s}");
+    assert_eq!(s["unlocked"], true, "{s}");
+    assert_eq!(s["unlockedBy"], "dpapi", "{s}");
+    let o = h.resolve(&["main/openrouter:default"], |_| {});
+    assert_eq!(stdout_json(&o)["values"]["main/openrouter:default"], KEY);
+    // `lock` locks the agent and forgets the remembered copy.
+    h.cmd().arg("lock").assert().success();
+    assert!(!blob.exists());
+    let (_, s) = h.agent_status();
+    assert_eq!(s["unlocked"], false, "{s}");
+}
