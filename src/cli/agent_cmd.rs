@@ -98,19 +98,23 @@ fn run_foreground(ctx: &Ctx, a: &RunArgs) -> Result<ExitCode> {
     // The offline cache is readable only with the identity, so a server backend
     // unlocks at start too when it is on.
     let initial = if vault.reads_need_identity() || offline_grace.is_some() {
-        match unlock::unlock_from(
-            &mut vault,
-            &ctx.unlock_options(),
-            &mut NoPrompt,
-            Sources::ALL,
-        ) {
-            Ok(src) => Some((vault.identity_string()?, src)),
-            Err(e) if e.fatal.is_some() => return Err(e.into()),
-            Err(e) => {
-                eprintln!("clawvault agent: starting locked: {e}");
-                None
+        // Unwrapping copies the raw key through stack frames: they are scrubbed
+        // once it returns, so none of it lies in this (long-lived) thread's stack.
+        clawvault::secret::with_scrubbed_stack(|| {
+            match unlock::unlock_from(
+                &mut vault,
+                &ctx.unlock_options(),
+                &mut NoPrompt,
+                Sources::ALL,
+            ) {
+                Ok(src) => Ok(Some((vault.identity_string()?, src))),
+                Err(e) if e.fatal.is_some() => Err(Error::from(e)),
+                Err(e) => {
+                    eprintln!("clawvault agent: starting locked: {e}");
+                    Ok(None)
+                }
             }
-        }
+        })?
     } else {
         None
     };
