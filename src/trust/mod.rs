@@ -127,6 +127,9 @@ pub fn check_if_exists(path: &Path, kind: Kind) -> Result<bool, Untrusted> {
     }
 }
 
+#[cfg(all(test, windows))]
+mod windows_tests;
+
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
