@@ -227,7 +227,12 @@ impl LocalSd {
     pub fn owner_only(dir: bool) -> io::Result<LocalSd> {
         let me = current_user()?.string();
         let flags = if dir { "OICI" } else { "" };
-        let sddl = wide_str(&format!("O:{me}D:P(A;{flags};FA;;;{me})"));
+        LocalSd::from_sddl(&format!("O:{me}D:P(A;{flags};FA;;;{me})"))
+    }
+
+    /// A descriptor from its SDDL text.
+    pub fn from_sddl(sddl: &str) -> io::Result<LocalSd> {
+        let sddl = wide_str(sddl);
         let mut sd: PSECURITY_DESCRIPTOR = std::ptr::null_mut();
         // SAFETY: a NUL-terminated string; `sd` is freed by LocalSd.
         if unsafe {
@@ -271,8 +276,19 @@ impl LocalSd {
 /// protected from inheritance (the `chmod 600`/`700` of Windows). The owner is
 /// left as it is: callers refuse objects that are not the user's first.
 pub fn set_owner_only(path: &Path, dir: bool) -> io::Result<()> {
-    let sd = LocalSd::owner_only(dir)?;
+    set_dacl(path, &LocalSd::owner_only(dir)?)
+}
+
+/// Replace the DACL of an existing file or directory with the one in `sd`,
+/// protected from inheritance; the owner is left as it is.
+pub fn set_dacl(path: &Path, sd: &LocalSd) -> io::Result<()> {
     let dacl = sd.dacl()?;
+    if dacl.is_null() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the descriptor has no DACL",
+        ));
+    }
     let w = wide(path);
     // SAFETY: NUL-terminated name; the DACL lives in `sd` for the call.
     let rc = unsafe {

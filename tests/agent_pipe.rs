@@ -80,19 +80,7 @@ fn resolve_is_served_over_the_pipe_and_lock_and_stop_work() {
     );
     assert!(!String::from_utf8_lossy(&o.stdout).contains(KEY));
     // `unlock` hands the running agent the passphrase over the pipe.
-    let out = h
-        .cmd()
-        .arg("unlock")
-        .arg("--passphrase-file")
-        .arg(&pw)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let said = String::from_utf8_lossy(&out.stdout);
+    let said = stdout_ok(h.cmd().arg("unlock").arg("--passphrase-file").arg(&pw));
     assert!(
         said.contains(r"unlocked the agent at \\.\pipe\clawvault-"),
         "{said}"
@@ -100,13 +88,7 @@ fn resolve_is_served_over_the_pipe_and_lock_and_stop_work() {
     let o = h.resolve(&["main/openrouter:default"], |_| {});
     assert_eq!(stdout_json(&o)["values"]["main/openrouter:default"], KEY);
 
-    let out = h.cmd().args(["agent", "stop"]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("stopped the clawvault agent"));
+    assert!(stdout_ok(h.cmd().args(["agent", "stop"])).contains("stopped the clawvault agent"));
     let st = wait_exit(&mut a.child, Duration::from_secs(10)).expect("the agent exits on stop");
     assert!(st.success(), "{st}: {}", a.log_text());
     assert!(!clawvault::agent::client::endpoint_exists(&pipe_of(&h)));
@@ -234,16 +216,10 @@ fn start_detaches_is_single_instance_and_stop_ends_it() {
 #[test]
 fn the_agent_unlocks_itself_from_the_dpapi_remembered_identity() {
     let (h, pw) = setup();
-    let out = h
-        .cmd()
-        .args(["unlock", "--remember", "dpapi", "--passphrase-file"])
-        .arg(&pw)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    stdout_ok(
+        h.cmd()
+            .args(["unlock", "--remember", "dpapi", "--passphrase-file"])
+            .arg(&pw),
     );
     let blob = h.vault().join("identity.dpapi");
     assert!(blob.is_file());

@@ -11,16 +11,6 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use windows_sys::Win32::Foundation::LocalFree;
-use windows_sys::Win32::Security::Authorization::{
-    ConvertStringSecurityDescriptorToSecurityDescriptorW, SetNamedSecurityInfoW, SDDL_REVISION_1,
-    SE_FILE_OBJECT,
-};
-use windows_sys::Win32::Security::{
-    GetSecurityDescriptorDacl, ACL, DACL_SECURITY_INFORMATION, PROTECTED_DACL_SECURITY_INFORMATION,
-    PSECURITY_DESCRIPTOR,
-};
-
 use super::sys::CONTENT_RIGHTS;
 use super::*;
 use crate::fsutil;
@@ -35,37 +25,9 @@ fn me() -> String {
 /// Replace the DACL of `path` with the one in `sddl` (protected from
 /// inheritance), as `icacls` or another program would.
 fn set_sd(path: &Path, sddl: &str) {
-    let w: Vec<u16> = sddl.encode_utf16().chain([0]).collect();
-    // SAFETY: a NUL-terminated SDDL string; the descriptor it yields (which the
-    // owner and DACL point into) lives until the LocalFree at the end.
-    unsafe {
-        let mut sd: PSECURITY_DESCRIPTOR = std::ptr::null_mut();
-        assert_ne!(
-            ConvertStringSecurityDescriptorToSecurityDescriptorW(
-                w.as_ptr(),
-                SDDL_REVISION_1,
-                &mut sd,
-                std::ptr::null_mut()
-            ),
-            0,
-            "bad SDDL {sddl}"
-        );
-        let (mut present, mut def, mut dacl): (i32, i32, *mut ACL) = (0, 0, std::ptr::null_mut());
-        GetSecurityDescriptorDacl(sd, &mut present, &mut dacl, &mut def);
-        assert!(present != 0 && !dacl.is_null(), "no DACL in {sddl}");
-        let p = winsec::wide(path);
-        let rc = SetNamedSecurityInfoW(
-            p.as_ptr(),
-            SE_FILE_OBJECT,
-            DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION,
-            std::ptr::null_mut(),
-            std::ptr::null_mut(),
-            dacl,
-            std::ptr::null(),
-        );
-        LocalFree(sd as _);
-        assert_eq!(rc, 0, "SetNamedSecurityInfoW({}, {sddl})", path.display());
-    }
+    let sd = winsec::LocalSd::from_sddl(sddl).unwrap_or_else(|e| panic!("bad SDDL {sddl}: {e}"));
+    winsec::set_dacl(path, &sd)
+        .unwrap_or_else(|e| panic!("SetNamedSecurityInfoW({}, {sddl}): {e}", path.display()));
 }
 
 /// A private file made the way clawvault makes them.

@@ -118,6 +118,17 @@ pub fn stdout_json(o: &std::process::Output) -> serde_json::Value {
     serde_json::from_slice(&o.stdout).unwrap()
 }
 
+/// Run `c`, which must succeed (its stderr in the failure message); its stdout.
+pub fn stdout_ok(c: &mut Command) -> String {
+    let out = c.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 pub fn random_suffix() -> String {
     format!("{:016x}", rand::random::<u64>())
 }
@@ -247,18 +258,11 @@ impl Home {
     /// `agent start --idle 0 --passphrase-file PW`, which must say it started the
     /// agent unlocked with that file.
     pub fn agent_start_unlocked(&self, pw: &Path) {
-        let out = self
-            .cmd()
-            .args(["agent", "start", "--idle", "0", "--passphrase-file"])
-            .arg(pw)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        let said = stdout_ok(
+            self.cmd()
+                .args(["agent", "start", "--idle", "0", "--passphrase-file"])
+                .arg(pw),
         );
-        let said = String::from_utf8_lossy(&out.stdout);
         assert!(
             said.contains("started the clawvault agent")
                 && said.contains("unlocked with --passphrase-file"),
