@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Windows from Linux: every target (library, binary, examples, all test binaries)
-# built for x86_64-pc-windows-gnu, then the library's unit tests and the backend
-# conformance suite (age files and the real Credential Manager Wine implements) run
+# built for x86_64-pc-windows-gnu, then the library's unit tests, the backend
+# conformance suite (age files and the real Credential Manager Wine implements) and
+# the agent over its named pipe (tests/agent_pipe.rs, the real binary) run
 # under Wine, in a fresh Wine prefix made in a temporary directory and removed
 # afterwards. Needs no display. As root it installs what it needs (Debian's
 # mingw-w64 and wine64, the Rust target); otherwise, without them, it prints
@@ -107,7 +108,7 @@ booted=$SECONDS
 build+=(--config "target.$T.runner='$WINELOADER'")
 # The platform keychain (here: Wine's Credential Manager) must work, not be skipped.
 export CLAWVAULT_REQUIRE_SECRET_SERVICE=1
-step="tests under Wine (cargo test --lib --test conformance)"
-echo "windows-test: library unit tests and backend conformance (age, Credential Manager) under Wine"
+step="tests under Wine (cargo test --lib --test conformance --test agent_pipe)"
+echo "windows-test: library unit tests, backend conformance (age, Credential Manager) and the agent over its named pipe, under Wine"
 timeout 1200 cargo test --quiet "${build[@]}" --lib --test conformance --test agent_pipe
 echo "windows-test: passed in $((SECONDS - started)) s (build $((built - started)) s, Wine prefix $((booted - built)) s, tests $((SECONDS - booted)) s)"

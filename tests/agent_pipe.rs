@@ -237,3 +237,47 @@ fn the_agent_unlocks_itself_from_the_dpapi_remembered_identity() {
     let (_, s) = h.agent_status();
     assert_eq!(s["unlocked"], false, "{s}");
 }
+
+#[test]
+fn a_silent_agent_fails_the_call_in_time_instead_of_hanging_it() {
+    use windows_sys::Win32::Foundation::{CloseHandle, INVALID_HANDLE_VALUE};
+    use windows_sys::Win32::Storage::FileSystem::PIPE_ACCESS_DUPLEX;
+    use windows_sys::Win32::System::Pipes::{
+        ConnectNamedPipe, CreateNamedPipeW, PIPE_TYPE_BYTE, PIPE_UNLIMITED_INSTANCES,
+    };
+    let (h, _pw) = setup();
+    // A server of this user on the agent's name that accepts and never answers.
+    let name = clawvault::winsec::wide(&pipe_of(&h));
+    // SAFETY: a NUL-terminated name; the handle is closed by the thread below.
+    let pipe = unsafe {
+        CreateNamedPipeW(
+            name.as_ptr(),
+            PIPE_ACCESS_DUPLEX,
+            PIPE_TYPE_BYTE,
+            PIPE_UNLIMITED_INSTANCES,
+            4096,
+            4096,
+            0,
+            std::ptr::null(),
+        )
+    };
+    assert_ne!(pipe, INVALID_HANDLE_VALUE);
+    let raw = pipe as usize;
+    let silent = std::thread::spawn(move || {
+        // SAFETY: our pipe handle; blocks until the client connects.
+        unsafe { ConnectNamedPipe(raw as _, std::ptr::null_mut()) };
+        std::thread::sleep(Duration::from_secs(3));
+        // SAFETY: our handle, closed once.
+        unsafe { CloseHandle(raw as _) };
+    });
+    let mut c = clawvault::agent::client::Client::connect(&h.vault(), &h.vault_id()).unwrap();
+    c.set_read_timeout(Duration::from_millis(700));
+    let t = Instant::now();
+    let e = c.status().unwrap_err();
+    let waited = t.elapsed();
+    assert!(e.message.contains("no answer within 0.7 s"), "{e}");
+    // Failed by the deadline, not by the server closing (3 s later, which would say
+    // "closed the connection without answering").
+    assert!(waited >= Duration::from_millis(700), "{waited:?}");
+    silent.join().unwrap();
+}

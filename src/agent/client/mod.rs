@@ -114,6 +114,12 @@ impl Client {
 }
 
 impl Client {
+    /// How long to wait for each reply (30 s unless changed); a reply that does
+    /// not come in time fails the call instead of hanging it.
+    pub fn set_read_timeout(&mut self, d: std::time::Duration) {
+        sys::set_read_timeout(self.stream.get_mut(), d);
+    }
+
     /// Send one request line; read one reply line.
     fn call(&mut self, req: &[u8]) -> Result<Zeroizing<Vec<u8>>, AgentError> {
         let sock = self.socket.clone();

@@ -75,6 +75,11 @@ fn connect_at(p: &AgentPaths) -> Result<(Stream, PathBuf), String> {
     Ok((s, p.socket.clone()))
 }
 
+/// How long a read waits for the agent (`SO_RCVTIMEO`).
+pub(super) fn set_read_timeout(s: &mut Stream, d: Duration) {
+    let _ = s.set_read_timeout(Some(d));
+}
+
 /// Whether an agent's socket is still there: `agent stop` waits for it to go.
 pub fn endpoint_exists(socket: &Path) -> bool {
     std::fs::symlink_metadata(socket).is_ok()
