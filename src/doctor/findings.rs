@@ -123,15 +123,7 @@ pub(super) fn file_findings(
     let env = (t.category == Category::EnvFile && !hits.is_empty())
         .then(|| env_assignments(&t.path, t.size));
     let mut env_importable = false;
-    let structured = matches!(
-        t.category,
-        Category::AuthProfiles
-            | Category::AuthArchive
-            | Category::LegacyAuth
-            | Category::OAuthStore
-            | Category::Config
-            | Category::ModelsJson
-    ) && t.size <= STRUCT_MAX;
+    let structured = t.category.is_structured() && t.size <= STRUCT_MAX;
     let (bytes, st) = if structured {
         match std::fs::read(&t.path) {
             Ok(b) => {

@@ -34,8 +34,9 @@ pub enum Category {
 }
 
 impl Category {
-    /// Files that hold credentials by design: their permissions are checked too.
-    pub fn is_credential_store(self) -> bool {
+    /// JSON files of OpenClaw's whose structure tells where a hit sits (a profile,
+    /// a config path): read whole and parsed, when not too large.
+    pub fn is_structured(self) -> bool {
         matches!(
             self,
             Category::AuthProfiles
@@ -44,10 +45,16 @@ impl Category {
                 | Category::OAuthStore
                 | Category::Config
                 | Category::ModelsJson
-                | Category::EnvFile
-                | Category::Sqlite
-                | Category::ShellHistory
         )
+    }
+
+    /// Files that hold credentials by design: their permissions are checked too.
+    pub fn is_credential_store(self) -> bool {
+        self.is_structured()
+            || matches!(
+                self,
+                Category::EnvFile | Category::Sqlite | Category::ShellHistory
+            )
     }
 
     /// Binary files whose line numbers mean nothing.
