@@ -18,7 +18,10 @@ export WINEPREFIX=
 finish() {
   local rc=$?
   if [ -n "$WINEPREFIX" ] && [ -d "$WINEPREFIX" ]; then
+    # -k, then -w: the server saves the registry as it goes, and removing the
+    # prefix under it made it print "could not save registry branch".
     "${WINESERVER:-true}" -k >/dev/null 2>&1 || true
+    timeout 30 "${WINESERVER:-true}" -w >/dev/null 2>&1 || true
   fi
   [ -z "$tmp" ] || rm -rf "$tmp"
   if [ "$rc" -ne 0 ]; then
@@ -73,7 +76,24 @@ built=$SECONDS
 # included) can leak in. No display: DISPLAY and WAYLAND_DISPLAY are dropped and
 # the null graphics driver chosen, so nothing waits for or opens a window.
 step="Wine prefix"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/clawvault-wine.XXXXXX")
+# Where there is room for it: Wine 8's wineboot copies every builtin DLL into
+# system32 (about 700 MB), and short of room it still gets through, with DLLs
+# missing; the next Wine process then fails with "could not load kernel32.dll"
+# (a CI run did; a 150 MB tmpfs reproduces it). TMPDIR (or /tmp) first, else
+# cargo's target directory.
+free_mb() { df -Pm "$1" | awk 'NR == 2 { print $4 }'; }
+base=
+for d in "${TMPDIR:-/tmp}" "${CARGO_TARGET_DIR:-target}"; do
+  if [ -d "$d" ] && [ "$(free_mb "$d")" -ge 1024 ]; then
+    base=$(cd "$d" && pwd)
+    break
+  fi
+done
+if [ -z "$base" ]; then
+  echo "windows-test: a Wine prefix needs about 700 MB; ${TMPDIR:-/tmp} has $(free_mb "${TMPDIR:-/tmp}") MB free and ${CARGO_TARGET_DIR:-target} $(free_mb "${CARGO_TARGET_DIR:-target}") MB: free disk space, or set TMPDIR to a file system with 1 GB free" >&2
+  exit 1
+fi
+tmp=$(mktemp -d "$base/clawvault-wine.XXXXXX")
 export WINEPREFIX="$tmp/prefix"
 # Wine puts its server socket directory (wine-XXXXXX) under TMPDIR: inside ours,
 # so it goes with the prefix.
@@ -89,9 +109,24 @@ wine_quiet() {
     return 1
   fi
 }
-wine_quiet 300 "$WINELOADER" wineboot --init
-wine_quiet 120 "$WINESERVER" -w
-wine_quiet 60 "$WINELOADER" reg add 'HKCU\Software\Wine\Drivers' /v Graphics /d null /f
+# The prefix, and one Wine program run in it (reg, which loads kernel32 and
+# writes the registry), so a broken prefix fails here and not in the tests.
+make_prefix() {
+  wine_quiet 300 "$WINELOADER" wineboot --init &&
+    wine_quiet 120 "$WINESERVER" -w &&
+    wine_quiet 60 "$WINELOADER" reg add 'HKCU\Software\Wine\Drivers' /v Graphics /d null /f
+}
+# Up to three tries, each in a new prefix, in case a failure is transient; the
+# free space printed with each tells the one known cause (no room) apart.
+attempt=1
+until make_prefix; do
+  echo "windows-test: Wine prefix attempt $attempt failed ($(free_mb "$tmp") MB free in $tmp)" >&2
+  "$WINESERVER" -k >/dev/null 2>&1 || true
+  timeout 30 "$WINESERVER" -w >/dev/null 2>&1 || true
+  rm -rf "$WINEPREFIX"
+  [ "$attempt" -lt 3 ] || exit 1
+  attempt=$((attempt + 1))
+done
 # Rust's std (1.78+) draws randomness from ProcessPrng in bcryptprimitives.dll,
 # which Wine 8 lacks (Wine 9 has it): a 10-line forwarder to BCryptGenRandom.
 sys32="$WINEPREFIX/drive_c/windows/system32"
