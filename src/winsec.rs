@@ -20,7 +20,8 @@ use std::sync::OnceLock;
 use windows_sys::Win32::Foundation::{CloseHandle, LocalFree, HANDLE};
 use windows_sys::Win32::Security::Authorization::{
     ConvertSidToStringSidW, ConvertStringSecurityDescriptorToSecurityDescriptorW,
-    GetNamedSecurityInfoW, GetSecurityInfo, SetNamedSecurityInfoW, SDDL_REVISION_1, SE_FILE_OBJECT,
+    GetNamedSecurityInfoW, GetSecurityInfo, SetNamedSecurityInfoW, SetSecurityInfo,
+    SDDL_REVISION_1, SE_FILE_OBJECT, SE_KERNEL_OBJECT,
 };
 use windows_sys::Win32::Security::{
     GetAce, GetLengthSid, GetSecurityDescriptorDacl, GetTokenInformation, IsValidSid, TokenUser,
@@ -295,6 +296,37 @@ pub fn set_dacl(path: &Path, sd: &LocalSd) -> io::Result<()> {
         SetNamedSecurityInfoW(
             w.as_ptr(),
             SE_FILE_OBJECT,
+            DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            dacl,
+            std::ptr::null(),
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::from_raw_os_error(rc as i32));
+    }
+    Ok(())
+}
+
+/// Replace the DACL of the kernel object behind `h` (a process or thread handle
+/// with `WRITE_DAC`) with the one in `sd`, protected from inheritance.
+///
+/// # Safety
+/// `h` must be an open handle (or a pseudo handle) for the whole call.
+pub unsafe fn set_handle_dacl(h: HANDLE, sd: &LocalSd) -> io::Result<()> {
+    let dacl = sd.dacl()?;
+    if dacl.is_null() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the descriptor has no DACL",
+        ));
+    }
+    // SAFETY: the caller vouches for `h`; the DACL lives in `sd` for the call.
+    let rc = unsafe {
+        SetSecurityInfo(
+            h,
+            SE_KERNEL_OBJECT,
             DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION,
             std::ptr::null_mut(),
             std::ptr::null_mut(),

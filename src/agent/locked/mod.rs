@@ -5,10 +5,10 @@
 //! Windows (`windows.rs`) has `VirtualLock` for the pages and zeroizes them the
 //! same way, and keeps the identity sealed there with `CryptProtectMemory`
 //! (same-process key) between requests, unsealing a locked copy per use. It has
-//! nothing like `PR_SET_DUMPABLE` for a user process: another
-//! process of the same user may open this one and read its memory, and Windows
-//! Error Reporting may write a dump if LocalDumps is configured. `harden_process`
-//! turns off the crash dialogs (`SetErrorMode`) and says the rest in the log.
+//! nothing like `PR_SET_DUMPABLE`: `harden_process` narrows the process's DACL
+//! instead (`process_dacl.rs`), so that another process of the same user cannot
+//! open the agent to read its memory, and turns off the crash dialogs
+//! (`SetErrorMode`).
 
 use std::sync::atomic::AtomicBool;
 
@@ -17,6 +17,9 @@ use crate::secret::SecretString;
 #[cfg_attr(unix, path = "unix.rs")]
 #[cfg_attr(windows, path = "windows.rs")]
 mod sys;
+
+#[cfg(windows)]
+mod process_dacl;
 
 pub use sys::harden_process;
 

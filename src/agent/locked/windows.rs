@@ -4,12 +4,12 @@
 //! so a crash dump, a hibernation file or a read of this process's memory finds
 //! ciphertext; each use unseals a locked copy that is zeroized when it drops.
 //!
-//! There is no per-process switch like `PR_SET_DUMPABLE` or `PT_DENY_ATTACH`: any
-//! process of the same user (same token) may `OpenProcess` this one and read its
-//! memory or attach a debugger. What a user process can do is keep Windows Error
-//! Reporting from showing crash UI (`SetErrorMode`); a dump may still be written if
-//! the machine's WER `LocalDumps` key asks for one. `harden_process` says so in the
-//! agent's log rather than claim a protection it does not have.
+//! There is no per-process switch like `PR_SET_DUMPABLE` or `PT_DENY_ATTACH`: by
+//! default any process of the same user may `OpenProcess` this one and read its
+//! memory or attach a debugger. `harden_process` narrows the process's DACL
+//! against that (`process_dacl.rs`, where what stays open is listed), and keeps Windows Error Reporting from showing crash UI
+//! (`SetErrorMode`); a dump may still be written by WER, which runs as SYSTEM, if
+//! the machine's `LocalDumps` key asks for one.
 
 use std::sync::atomic::Ordering;
 
@@ -123,12 +123,11 @@ impl Drop for LockedBuf {
     }
 }
 
-/// Turn off crash dialogs; report what Windows cannot do (no dump/attach denial
-/// for a process of the same user).
+/// Turn off crash dialogs, and narrow the process's DACL so that
+/// other processes of the same user cannot open it for memory reads, debugging or
+/// injection (`process_dacl`). Returns what could not be done, for the log.
 pub fn harden_process() -> Vec<String> {
     // SAFETY: sets this process's error mode; no pointers.
     unsafe { SetErrorMode(SEM_FAILCRITICALERRORS | SEM_NOGPFAULTERRORBOX) };
-    vec![
-        "no Windows equivalent of PR_SET_DUMPABLE/PT_DENY_ATTACH: processes of the same user can read this process's memory".into(),
-    ]
+    super::process_dacl::restrict_process()
 }
