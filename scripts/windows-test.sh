@@ -39,8 +39,8 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     step="apt-get install ${need_apt[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+    apt-get -o Acquire::Retries=3 update -qq
+    apt-get -o Acquire::Retries=3 install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
   elif [ "${CLAWVAULT_REQUIRE_WINE:-}" = 1 ]; then
     echo "windows-test: ${need_apt[*]} not installed and not root: run as root, or apt-get install ${need_apt[*]}" >&2
     exit 1
