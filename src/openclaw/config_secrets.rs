@@ -7,8 +7,11 @@
 use serde_json::Value;
 use zeroize::Zeroizing;
 
+use std::sync::OnceLock;
+
 use super::surface::CONFIG_SURFACE;
 use crate::backend::EntryName;
+use crate::doctor::detect::Detector;
 
 /// The prefix of vault entries that hold config credentials:
 /// `config/<path segments joined by '/'>`.
@@ -69,11 +72,38 @@ pub fn is_not_plaintext(s: &str) -> bool {
 }
 
 /// Header and environment maps accept SecretRefs on every entry, but most entries
-/// (`Content-Type`, `LOG_LEVEL`) are not credentials: only names that say so move.
-fn map_entry_is_credential(pattern: &str, key: &str) -> bool {
+/// (`Content-Type`, `LOG_LEVEL`) are not credentials: only names that say so move,
+/// and values in a provider's token format whatever they are called
+/// (`MY_SERVICE_PAT: ghp_…`, `X-Upstream: Bearer sk-proj-…`), which `doctor`
+/// reports as credentials.
+fn map_entry_is_credential(pattern: &str, key: &str, value: &str) -> bool {
     if !(pattern.ends_with("headers.*") || pattern.ends_with("env.*")) {
         return true;
     }
+    credential_name_says(key) || known_format(value)
+}
+
+/// A value that is, whole, a token in a known provider format, after an
+/// authorization scheme if it has one.
+fn known_format(value: &str) -> bool {
+    static DETECTOR: OnceLock<Detector> = OnceLock::new();
+    let v = value.trim();
+    let v = ["Bearer ", "Bot ", "Token "]
+        .iter()
+        .find_map(|scheme| {
+            v.get(..scheme.len())
+                .filter(|p| p.eq_ignore_ascii_case(scheme))
+                .map(|_| v[scheme.len()..].trim_start())
+        })
+        .unwrap_or(v);
+    DETECTOR
+        .get_or_init(|| Detector::new(&[]))
+        .classify(v.as_bytes())
+        .is_some()
+}
+
+/// Whether a header or variable name says it holds a credential.
+fn credential_name_says(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
     [
         "authorization",
@@ -119,7 +149,7 @@ pub fn find(config: &Value) -> (Vec<ConfigSecret>, Vec<ConfigSkipped>) {
             let last = segs.last().map(String::as_str).unwrap_or("");
             match v {
                 Value::String(s) if is_not_plaintext(s) => {}
-                Value::String(_) if !map_entry_is_credential(pattern, last) => {}
+                Value::String(s) if !map_entry_is_credential(pattern, last, s) => {}
                 Value::String(s) => {
                     let entry = format!("{CONFIG_PREFIX}{}", segs.join("/"));
                     if EntryName::new(&entry).is_err() {
@@ -262,6 +292,49 @@ mod tests {
         assert_eq!(skipped.len(), 1);
         assert!(skipped[0].path.contains("serviceAccount"));
         assert!(!format!("{found:?}").contains("gw-plain"));
+    }
+
+    /// A header or variable whose name says nothing still moves when its value is
+    /// a token in a known format (doctor reports it as one); other values under
+    /// such names stay.
+    #[test]
+    fn map_entries_move_by_a_known_token_format_as_well_as_by_name() {
+        // Built at run time: no token-shaped literal in the source.
+        let pat = format!(
+            "ghp_{}",
+            "Qm7vXr2LpT9wKd4HsZ1n".repeat(2).get(..36).unwrap()
+        );
+        let sk = format!("sk-proj-{}", "Lw4Tz9QpXe2Vn7Kr5Hd1Ms8G".repeat(3));
+        let cfg: Value = serde_json::json!({
+            "models": { "providers": { "custom": { "baseUrl": "http://127.0.0.1:9", "headers": {
+                "X-Upstream": format!("Bearer {sk}"),
+                "X-Request-Id": "Zx81kQ0vP3mN7bT5cR2wY9hL4",
+                "Content-Type": "application/json",
+            } } } },
+            "plugins": { "entries": { "acpx": { "config": { "mcpServers": { "gh": {
+                "command": "x",
+                "env": { "MY_SERVICE_PAT": pat, "LOG_LEVEL": "info", "REGION": "eu-west-1" },
+            } } } } } },
+        });
+        let (found, _) = find(&cfg);
+        let mut paths: Vec<String> = found.iter().map(|f| f.path()).collect();
+        paths.sort();
+        assert_eq!(
+            paths,
+            [
+                "models.providers.custom.headers.X-Upstream",
+                "plugins.entries.acpx.config.mcpServers.gh.env.MY_SERVICE_PAT",
+            ]
+        );
+        let hdr = found
+            .iter()
+            .find(|f| f.path().ends_with("X-Upstream"))
+            .unwrap();
+        assert_eq!(
+            hdr.secret.as_str(),
+            format!("Bearer {sk}"),
+            "the whole header value moves"
+        );
     }
 
     #[test]
