@@ -7,11 +7,9 @@
 use serde_json::Value;
 use zeroize::Zeroizing;
 
-use std::sync::OnceLock;
-
 use super::surface::CONFIG_SURFACE;
 use crate::backend::EntryName;
-use crate::doctor::detect::Detector;
+use crate::doctor::detect::is_known_token;
 
 /// The prefix of vault entries that hold config credentials:
 /// `config/<path segments joined by '/'>`.
@@ -80,26 +78,7 @@ fn map_entry_is_credential(pattern: &str, key: &str, value: &str) -> bool {
     if !(pattern.ends_with("headers.*") || pattern.ends_with("env.*")) {
         return true;
     }
-    credential_name_says(key) || known_format(value)
-}
-
-/// A value that is, whole, a token in a known provider format, after an
-/// authorization scheme if it has one.
-fn known_format(value: &str) -> bool {
-    static DETECTOR: OnceLock<Detector> = OnceLock::new();
-    let v = value.trim();
-    let v = ["Bearer ", "Bot ", "Token "]
-        .iter()
-        .find_map(|scheme| {
-            v.get(..scheme.len())
-                .filter(|p| p.eq_ignore_ascii_case(scheme))
-                .map(|_| v[scheme.len()..].trim_start())
-        })
-        .unwrap_or(v);
-    DETECTOR
-        .get_or_init(|| Detector::new(&[]))
-        .classify(v.as_bytes())
-        .is_some()
+    credential_name_says(key) || is_known_token(value)
 }
 
 /// Whether a header or variable name says it holds a credential.

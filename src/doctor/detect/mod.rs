@@ -14,6 +14,7 @@ use super::formats::PREFIX_FORMATS;
 use crate::secret::{ExposeSecret, SecretBytes};
 
 mod assign;
+mod known_token;
 mod plausible;
 #[cfg(test)]
 mod tests;
@@ -21,6 +22,7 @@ mod url;
 mod validate;
 
 pub(crate) use assign::{credential_name, kind_from_name};
+pub use known_token::is_known_token;
 pub use plausible::{entropy, is_placeholder};
 use plausible::{plausible_token, random_enough};
 
