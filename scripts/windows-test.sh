@@ -18,10 +18,14 @@ export WINEPREFIX=
 finish() {
   local rc=$?
   if [ -n "$WINEPREFIX" ] && [ -d "$WINEPREFIX" ]; then
-    # -k, then -w: the server saves the registry as it goes, and removing the
-    # prefix under it made it print "could not save registry branch".
+    # The server saves the registry as it exits: the prefix goes once it has
+    # (removing it first made it print "could not save registry branch"). Not
+    # `wineserver -w`, which starts a server when none runs.
     "${WINESERVER:-true}" -k >/dev/null 2>&1 || true
-    timeout 30 "${WINESERVER:-true}" -w >/dev/null 2>&1 || true
+    for _ in $(seq 50); do
+      pgrep -f -- "${WINESERVER:-/nonexistent}" >/dev/null 2>&1 || break
+      sleep 0.2
+    done
   fi
   [ -z "$tmp" ] || rm -rf "$tmp"
   if [ "$rc" -ne 0 ]; then
@@ -122,7 +126,7 @@ attempt=1
 until make_prefix; do
   echo "windows-test: Wine prefix attempt $attempt failed ($(free_mb "$tmp") MB free in $tmp)" >&2
   "$WINESERVER" -k >/dev/null 2>&1 || true
-  timeout 30 "$WINESERVER" -w >/dev/null 2>&1 || true
+  sleep 2
   rm -rf "$WINEPREFIX"
   [ "$attempt" -lt 3 ] || exit 1
   attempt=$((attempt + 1))
