@@ -229,6 +229,12 @@ pub fn parse_config(bytes: &[u8]) -> std::result::Result<Value, String> {
 mod tests {
     use super::*;
 
+    fn sorted_paths(found: &[ConfigSecret]) -> Vec<String> {
+        let mut paths: Vec<String> = found.iter().map(|f| f.path()).collect();
+        paths.sort();
+        paths
+    }
+
     #[test]
     fn finds_plaintext_on_the_surface_only() {
         let cfg = parse_config(
@@ -249,10 +255,8 @@ mod tests {
         )
         .unwrap();
         let (found, skipped) = find(&cfg);
-        let mut paths: Vec<String> = found.iter().map(|f| f.path()).collect();
-        paths.sort();
         assert_eq!(
-            paths,
+            sorted_paths(&found),
             [
                 "channels.telegram.accounts.work.botToken",
                 "channels.telegram.botToken",
@@ -296,10 +300,8 @@ mod tests {
             } } } } } },
         });
         let (found, _) = find(&cfg);
-        let mut paths: Vec<String> = found.iter().map(|f| f.path()).collect();
-        paths.sort();
         assert_eq!(
-            paths,
+            sorted_paths(&found),
             [
                 "models.providers.custom.headers.X-Upstream",
                 "plugins.entries.acpx.config.mcpServers.gh.env.MY_SERVICE_PAT",
