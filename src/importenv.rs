@@ -167,6 +167,18 @@ fn import_one(
             }
             Some(_) => Dest::Generic,
             None if providers::is_credential_name(&e.name) => Dest::Generic,
+            // A token by its format under a name that does not say so: `exec` admits
+            // variables by name only (a hostile `.env` must not get it to set any
+            // variable through a token-shaped value), so it stays, and says why.
+            None if crate::doctor::detect::is_known_token(&e.value) => {
+                report.add(
+                    path,
+                    &e.name,
+                    "kept",
+                    "a token by its format, but the name does not say so and `clawvault exec` sets variables by name only (*_API_KEY, *_TOKEN, *_SECRET, *_PASSWORD): rename it, here and where it is read, then run `clawvault import-env`",
+                );
+                continue;
+            }
             None => continue,
         };
         let name = match &dest {

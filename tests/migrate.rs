@@ -229,6 +229,55 @@ fn import_env_conflicts_need_force_and_exec_sees_the_values() {
     );
 }
 
+/// A token in a known format under a name that does not say so stays (`exec`
+/// admits variables by name only) and is reported as kept, with the reason.
+#[test]
+fn import_env_reports_a_token_under_a_plain_name_as_kept() {
+    let h = Home::new();
+    let pw = h.init_age();
+    // Built at run time: no token-shaped literal in the source.
+    let pat = format!(
+        "ghp_{}",
+        "Rt5Yw8Ln2Qz6Kp9Xv3Hm7Bc1".repeat(2).get(..36).unwrap()
+    );
+    let env = h.state().join(".env");
+    let body = format!("MY_SERVICE_PAT={pat}\nREGION=eu-west-1\n");
+    std::fs::write(&env, &body).unwrap();
+    let out = h
+        .cmd()
+        .args(["import-env", "--json", "--passphrase-file"])
+        .arg(&pw)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(!stdout.contains(&pat), "the report shows the token");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let rows = report["rows"].as_array().unwrap();
+    let row = rows
+        .iter()
+        .find(|r| r["profileId"] == "MY_SERVICE_PAT")
+        .unwrap_or_else(|| panic!("no row: {report:#}"));
+    assert_eq!(row["action"], "kept", "{report:#}");
+    assert!(
+        row["detail"].as_str().unwrap().contains("by name only"),
+        "{report:#}"
+    );
+    assert!(
+        !rows.iter().any(|r| r["profileId"] == "REGION"),
+        "{report:#}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&env).unwrap(),
+        body,
+        "the file is unchanged"
+    );
+}
+
 #[test]
 fn import_env_errors_name_the_line_and_change_nothing() {
     let h = Home::new();

@@ -3,10 +3,11 @@
 //! says nothing (`MY_SERVICE_PAT: ghp_…`, `X-Upstream: Bearer sk-proj-…`), so that
 //! it moves what `doctor` reports.
 //!
-//! Not used for `.env` files: what `import-env` moves, `clawvault exec` must be
-//! able to set again, and `exec` admits a variable by its name alone (a hostile
-//! `.env` must not get `exec` to set an arbitrary variable by giving it a
-//! token-shaped value); `doctor`'s hint for such a line says to rename it.
+//! In `.env` files it does not move a value: what `import-env` moves, `clawvault
+//! exec` must be able to set again, and `exec` admits a variable by its name alone
+//! (a hostile `.env` must not get `exec` to set an arbitrary variable by giving it
+//! a token-shaped value). There `import-env` reports such a line as kept, saying
+//! why, and `doctor`'s hint says to rename it.
 
 use std::sync::OnceLock;
 
