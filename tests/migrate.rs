@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{files, Home};
+use common::{files, stdout_ok, Home};
 use predicates::prelude::*;
 use serde_json::json;
 
@@ -243,18 +243,11 @@ fn import_env_reports_a_token_under_a_plain_name_as_kept() {
     let env = h.state().join(".env");
     let body = format!("MY_SERVICE_PAT={pat}\nREGION=eu-west-1\n");
     std::fs::write(&env, &body).unwrap();
-    let out = h
-        .cmd()
-        .args(["import-env", "--json", "--passphrase-file"])
-        .arg(&pw)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let stdout = stdout_ok(
+        h.cmd()
+            .args(["import-env", "--json", "--passphrase-file"])
+            .arg(&pw),
     );
-    let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(!stdout.contains(&pat), "the report shows the token");
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     let rows = report["rows"].as_array().unwrap();
