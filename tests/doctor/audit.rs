@@ -1,4 +1,4 @@
-//! Audits of a bare state directory, and a report printed in full for assertion messages.
+//! Audits of a bare state directory (and its vault), and a report printed in full for assertion messages.
 
 use std::fs;
 use std::path::Path;
@@ -9,6 +9,20 @@ use clawvault::doctor::{self, AuditInput, DoctorArgs};
 pub(crate) fn audit_state(
     state: &Path,
     home: &Path,
+    vault_secrets: &[clawvault::secret::SecretBytes],
+) -> doctor::Report {
+    audit_in(state, home, None, vault_secrets)
+}
+
+/// [`audit_state`], with the vault in `vdir` checked too.
+pub(crate) fn audit_vault(home: &Path, state: &Path, vdir: &Path) -> doctor::Report {
+    audit_in(state, home, Some(vdir), &[])
+}
+
+fn audit_in(
+    state: &Path,
+    home: &Path,
+    vault_dir: Option<&Path>,
     vault_secrets: &[clawvault::secret::SecretBytes],
 ) -> doctor::Report {
     let cwd = home.join("project");
@@ -24,7 +38,7 @@ pub(crate) fn audit_state(
         &AuditInput {
             args: &args,
             state_dir: state,
-            vault_dir: None,
+            vault_dir,
             vault_secrets,
         },
         &Default::default(),

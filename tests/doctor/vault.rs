@@ -3,13 +3,13 @@
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use clawvault::doctor::{self, AuditInput, DoctorArgs, Severity};
+use clawvault::doctor::{self, AuditInput, Severity};
 use clawvault::secret::{secret_bytes, SecretString};
 use clawvault::vault::{keywrap::KdfParams, BackendChoice, Vault};
 
-use crate::audit::{audit_state, show_all};
+use crate::audit::{audit_state, audit_vault, show_all};
 use crate::host::{args_for, build_host, write_lines};
 use crate::secrets::{ALNUM, HEX};
 use crate::seeded::r;
@@ -157,28 +157,6 @@ fn vault_with_backend(
     fs::write(&mp, serde_json::to_vec_pretty(&m).unwrap()).unwrap();
     fs::set_permissions(&mp, fs::Permissions::from_mode(0o600)).unwrap();
     (tmp, home, state, vdir)
-}
-
-fn audit_vault(home: &Path, state: &Path, vdir: &Path) -> doctor::Report {
-    let cwd = home.join("project");
-    fs::create_dir_all(&cwd).unwrap();
-    let args = DoctorArgs {
-        home: Some(home.to_path_buf()),
-        cwd: Some(cwd),
-        no_progress: true,
-        no_history: true,
-        ..DoctorArgs::default()
-    };
-    doctor::audit(
-        &AuditInput {
-            args: &args,
-            state_dir: state,
-            vault_dir: Some(vdir),
-            vault_secrets: &[],
-        },
-        &Default::default(),
-    )
-    .unwrap()
 }
 
 /// References are checked on every backend: an OpenBao server that cannot be
