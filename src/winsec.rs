@@ -259,6 +259,8 @@ impl LocalSd {
         }
     }
 
+    /// The descriptor's DACL, to be set on an object; a descriptor without one (or
+    /// with a NULL DACL, which would let everyone in) is refused.
     fn dacl(&self) -> io::Result<*mut ACL> {
         let mut present = 0;
         let mut defaulted = 0;
@@ -268,6 +270,12 @@ impl LocalSd {
             == 0
         {
             return Err(io::Error::last_os_error());
+        }
+        if dacl.is_null() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the descriptor has no DACL",
+            ));
         }
         Ok(dacl)
     }
@@ -284,12 +292,6 @@ pub fn set_owner_only(path: &Path, dir: bool) -> io::Result<()> {
 /// protected from inheritance; the owner is left as it is.
 pub fn set_dacl(path: &Path, sd: &LocalSd) -> io::Result<()> {
     let dacl = sd.dacl()?;
-    if dacl.is_null() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "the descriptor has no DACL",
-        ));
-    }
     let w = wide(path);
     // SAFETY: NUL-terminated name; the DACL lives in `sd` for the call.
     let rc = unsafe {
@@ -316,12 +318,6 @@ pub fn set_dacl(path: &Path, sd: &LocalSd) -> io::Result<()> {
 /// `h` must be an open handle (or a pseudo handle) for the whole call.
 pub unsafe fn set_handle_dacl(h: HANDLE, sd: &LocalSd) -> io::Result<()> {
     let dacl = sd.dacl()?;
-    if dacl.is_null() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "the descriptor has no DACL",
-        ));
-    }
     // SAFETY: the caller vouches for `h`; the DACL lives in `sd` for the call.
     let rc = unsafe {
         SetSecurityInfo(
