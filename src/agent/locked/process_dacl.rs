@@ -35,12 +35,11 @@ use crate::winsec::{self, LocalSd};
 pub const PROCESS_KEPT: u32 = 0x0001 | 0x1000 | 0x0002_0000 | 0x0010_0000;
 
 fn narrow_sd() -> io::Result<LocalSd> {
-    let kept = PROCESS_KEPT;
     let me = winsec::current_user()?.string();
     // OW: OWNER RIGHTS (replaces the owner's implicit READ_CONTROL | WRITE_DAC);
     // 0x1fffff: PROCESS_ALL_ACCESS.
     LocalSd::from_sddl(&format!(
-        "D:P(A;;{kept:#x};;;{me})(A;;{kept:#x};;;OW)(A;;0x1fffff;;;SY)"
+        "D:P(A;;{PROCESS_KEPT:#x};;;{me})(A;;{PROCESS_KEPT:#x};;;OW)(A;;0x1fffff;;;SY)"
     ))
 }
 
